@@ -1,0 +1,85 @@
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloDriverConfig } from '@nestjs/apollo';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from './core/config/config';
+import { ConfigModule } from './core/config/config.module';
+import { buildDataSourceOptions } from './core/database/data-source-options';
+import { RedisModule } from './core/redis/redis.module';
+import { RedisService } from './core/redis/redis.service';
+import { CoreAuthModule } from './core/auth/core-auth.module';
+import { JwtAuthGuard, RolesGuard } from './core/auth/guards';
+import { TokenService } from './core/auth/token.service';
+import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
+import { AppThrottlerGuard, routeLimits } from './core/http/throttler.guard';
+import { genRequestId } from './core/http/correlation';
+import { RealtimeModule } from './core/realtime/realtime.module';
+import { QueueModule } from './core/queue/queue.module';
+import { ObservabilityModule } from './core/observability/observability.module';
+import { graphqlOptions } from './core/graphql/graphql.config';
+import { UsersModule } from './modules/users/users.module';
+import { AuthModule } from './modules/auth/auth.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    routeLimits.registerPerMinute = config.throttle.registerPerMinute;
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: (req) => (req as { id?: string }).id ?? genRequestId(req),
+            customProps: (req) => ({ userId: (req as { user?: { id: string } }).user?.id }),
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.body.password'],
+            autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
+            transport: config.logPretty ? { target: 'pino-pretty' } : undefined,
+          },
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+        }),
+        TypeOrmModule.forRoot({
+          ...buildDataSourceOptions({
+            url: config.database.url!,
+            poolSize: config.database.poolSize,
+            migrationsRun: config.database.migrationsRun,
+            logQueries: config.database.logQueries,
+          }),
+          autoLoadEntities: true,
+          entities: [],
+        }),
+        RedisModule,
+        ThrottlerModule.forRootAsync({
+          inject: [RedisService],
+          useFactory: (redis: RedisService) => ({
+            throttlers: [{ name: 'default', ttl: config.throttle.ttlSeconds * 1000, limit: config.throttle.limit }],
+            storage: new ThrottlerStorageRedisService(redis.create('throttler', { keyPrefix: `${config.redis.prefix}:throttle:` })),
+            errorMessage: 'Too many requests, slow down',
+          }),
+        }),
+        CoreAuthModule,
+        QueueModule,
+        ObservabilityModule,
+        RealtimeModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: (require('@nestjs/apollo') as typeof import('@nestjs/apollo')).ApolloDriver,
+          inject: [TokenService],
+          useFactory: (tokens: TokenService) => graphqlOptions(config, tokens),
+        }),
+        UsersModule,
+        AuthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_GUARD, useClass: AppThrottlerGuard },
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from '../auth/decorators';
+import { JobsService } from '../queue/jobs.service';
+import { MetricsService } from './metrics.service';
+
+/**
+ * `/metrics` in Prometheus text format. It is public like most exporters; keep it off the
+ * public internet at the proxy (nginx/nginx.conf only allows private ranges).
+ */
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  @Public()
+  @SkipThrottle()
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  async scrape(): Promise<string> {
+    await Promise.all(
+      this.jobs.allQueues().map(async (q) => {
+        try {
+          const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue: q.name, state }, n);
+        } catch {
+          /* Redis down: health reports it; keep the scrape working */
+        }
+      }),
+    );
+    return this.metrics.registry.metrics();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The typed map of Socket.IO events the server emits (CONTRACT.md §4). Feature modules add
+ * their payload types here as they land; the publisher only accepts events listed here.
+ */
+export interface ServerToClientEvents {
+  message_received: { roomId: string; message: unknown };
+  user_joined: { roomId: string; userId: string };
+  user_left: { roomId: string; userId: string };
+  typing_started: { roomId: string; userId: string };
+  typing_stopped: { roomId: string; userId: string };
+  order_update: { orderId: string; status: string; data: unknown };
+  price_update: { symbol: string; price: string; change: string };
+  orderbook_update: { pairId: string; sequence: number; bids: [string, string][]; asks: [string, string][] };
+  trade_executed: { pairId: string; price: string; quantity: string; side: string; at: string };
+  new_notification: { notification: unknown };
+  user_online: { userId: string };
+  user_offline: { userId: string; lastSeenAt: string };
+  viewer_count_update: { videoId: string; count: number };
+  battle_update: { battleId: string; votes: { userId: string; votes: number }[]; viewerCount: number };
+  battle_ended: { battleId: string; winnerId: string | null };
+  balance_update: { userId: string; balances: unknown[] };
+  transaction_complete: { transactionId: string; details: unknown };
+  reward_earned: { userId: string; reward: unknown };
+  escrow_update: { escrow: unknown };
+  tip_received: { tip: unknown };
+  /** The caller's account changed (roles updated by an admin). */
+  user_updated: { user: { id: string; username: string; email: string; roles: string[] } };
+  /** Sent just before the server disconnects a socket whose session was revoked. */
+  session_revoked: { reason: string };
+}
+
+export type ServerEvent = keyof ServerToClientEvents;
+
+export const userRoom = (userId: string) => `user:${userId}`;
+
+export interface Ack<T = unknown> {
+  ok: boolean;
+  data?: T;
+  error?: { code: string; message: string; details?: unknown };
+}

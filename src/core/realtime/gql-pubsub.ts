@@ -1,0 +1,38 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { RedisService } from '../redis/redis.service';
+
+/**
+ * GraphQL subscription PubSub on Redis: a publish on any instance reaches subscribers on all.
+ * Topics are namespaced by REDIS_PREFIX.
+ */
+@Injectable()
+export class GqlPubSub implements OnApplicationShutdown {
+  private readonly pubsub: RedisPubSub;
+  private readonly prefix: string;
+
+  constructor(redis: RedisService) {
+    this.prefix = `${redis.prefix}:gql:`;
+    this.pubsub = new RedisPubSub({
+      publisher: redis.create('gql-pub'),
+      subscriber: redis.create('gql-sub'),
+    });
+  }
+
+  topic(...parts: string[]): string {
+    return parts.join(':');
+  }
+
+  publish(topic: string, payload: unknown): Promise<void> {
+    return this.pubsub.publish(this.prefix + topic, payload);
+  }
+
+  iterator<T = unknown>(topics: string | string[]): AsyncIterableIterator<T> {
+    const list = (Array.isArray(topics) ? topics : [topics]).map((t) => this.prefix + t);
+    return this.pubsub.asyncIterableIterator<T>(list);
+  }
+
+  async onApplicationShutdown() {
+    await this.pubsub.close();
+  }
+}

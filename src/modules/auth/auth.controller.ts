@@ -1,0 +1,55 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { Throttle } from '@nestjs/throttler';
+import { CurrentUser, Public } from '../../core/auth/decorators';
+import type { AuthUser } from '../../core/auth/auth-user';
+import { AuthService, ClientInfo } from './auth.service';
+import { routeLimits } from '../../core/http/throttler.guard';
+import { LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+
+export function clientInfo(req: Request): ClientInfo {
+  return { ip: req.ip ?? req.socket.remoteAddress ?? 'unknown', userAgent: req.headers['user-agent'] };
+}
+
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Throttle({ default: { limit: () => routeLimits.registerPerMinute, ttl: 60_000 } })
+  @Post('register')
+  register(@Body() dto: RegisterDto, @Req() req: Request) {
+    return this.auth.register(dto, clientInfo(req));
+  }
+
+  @Public()
+  @HttpCode(200)
+  @Post('login')
+  login(@Body() dto: LoginDto, @Req() req: Request) {
+    return this.auth.login(dto.email, dto.password, clientInfo(req));
+  }
+
+  @Public()
+  @HttpCode(200)
+  @Post('refresh')
+  refresh(@Body() dto: RefreshDto, @Req() req: Request) {
+    return this.auth.refresh(dto.refreshToken, clientInfo(req));
+  }
+
+  @HttpCode(204)
+  @Post('logout')
+  async logout(@CurrentUser() user: AuthUser, @Body() dto: LogoutDto) {
+    await this.auth.logout(user.id, user.sessionId, dto.refreshToken);
+  }
+
+  @HttpCode(204)
+  @Post('logout-all')
+  async logoutAll(@CurrentUser() user: AuthUser) {
+    await this.auth.logout(user.id, user.sessionId, undefined, true);
+  }
+
+  @Get('me')
+  me(@CurrentUser() user: AuthUser) {
+    return this.auth.me(user.id);
+  }
+}

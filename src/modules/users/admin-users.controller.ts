@@ -1,0 +1,45 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
+import { CurrentUser, Roles } from '../../core/auth/decorators';
+import type { AuthUser } from '../../core/auth/auth-user';
+import { TokenService } from '../../core/auth/token.service';
+import { DomainError } from '../../core/http/domain-error';
+import { UpdateRolesDto } from './dto/admin-user.dto';
+import { UsersService, toPublicUser } from './users.service';
+import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { userUpdatedTopic } from './user-events';
+
+@Roles('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly tokens: TokenService,
+    private readonly pubsub: GqlPubSub,
+    private readonly realtime: RealtimePublisher,
+  ) {}
+
+  @Get(':userId')
+  async get(@Param('userId', new ParseUUIDPipe()) userId: string) {
+    return toPublicUser(await this.users.getById(userId));
+  }
+
+  @Patch(':userId')
+  async setRoles(
+    @CurrentUser() admin: AuthUser,
+    @Param('userId', new ParseUUIDPipe()) userId: string,
+    @Body() dto: UpdateRolesDto,
+  ) {
+    const roles = [...new Set<UpdateRolesDto['roles'][number]>(['user', ...dto.roles])];
+    if (userId === admin.id && !roles.includes('admin')) {
+      throw new DomainError('CONFLICT', 'You cannot remove your own admin role');
+    }
+    const user = await this.users.setRoles(userId, roles);
+    // Tokens carrying the old roles stop working at once; the user refreshes to get new ones.
+    await this.tokens.markRolesChanged(userId);
+    const view = toPublicUser(user);
+    this.realtime.toUser(userId, 'user_updated', { user: view });
+    await this.pubsub.publish(userUpdatedTopic(userId), { userUpdated: view });
+    return view;
+  }
+}

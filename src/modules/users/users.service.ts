@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Role, UserEntity } from './entities/user.entity';
+import { conflict, notFound } from '../../core/http/domain-error';
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  email: string;
+  roles: Role[];
+  createdAt: string;
+}
+
+export function toPublicUser(u: UserEntity): PublicUser {
+  return { id: u.id, username: u.username, email: u.email, roles: u.roles, createdAt: u.createdAt.toISOString() };
+}
+
+@Injectable()
+export class UsersService {
+  constructor(@InjectRepository(UserEntity) private readonly users: Repository<UserEntity>) {}
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.users.findOne({ where: { id } });
+  }
+
+  async getById(id: string): Promise<UserEntity> {
+    const u = await this.findById(id);
+    if (!u) throw notFound('User not found');
+    return u;
+  }
+
+  findByIds(ids: string[]): Promise<UserEntity[]> {
+    return ids.length ? this.users.find({ where: { id: In(ids) } }) : Promise.resolve([]);
+  }
+
+  /** With the password hash, for sign-in only. */
+  findByEmailWithSecret(email: string): Promise<UserEntity | null> {
+    return this.users
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.email = :email', { email: email.toLowerCase() })
+      .getOne();
+  }
+
+  async create(input: { username: string; email: string; passwordHash: string; roles: Role[] }): Promise<UserEntity> {
+    const taken = await this.users
+      .createQueryBuilder('u')
+      .where('u.email = :email OR lower(u.username) = lower(:username)', { email: input.email.toLowerCase(), username: input.username })
+      .getOne();
+    if (taken) {
+      throw conflict(taken.email === input.email.toLowerCase() ? 'email is already registered' : 'username is already taken');
+    }
+    try {
+      return await this.users.save(
+        this.users.create({ ...input, email: input.email.toLowerCase(), lastSeenAt: null }),
+      );
+    } catch (e) {
+      // A concurrent registration of the same name won the race: the unique index says so.
+      if ((e as { code?: string }).code === '23505') throw conflict('email or username is already registered');
+      throw e;
+    }
+  }
+
+  async setRoles(id: string, roles: Role[]): Promise<UserEntity> {
+    const u = await this.getById(id);
+    u.roles = [...new Set(roles)];
+    return this.users.save(u);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.users.count({ where: { id } })) > 0;
+  }
+}
