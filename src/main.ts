@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { createApp } from './bootstrap';
+import { RealtimePublisher } from './core/realtime/realtime.publisher';
 import { ConfigError, loadConfig } from './core/config/config';
 import { startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { ensureLocalRedis, EmbeddedSetupError } from './core/redis/local-redis';
@@ -64,6 +65,8 @@ async function main() {
     }, 25_000);
     force.unref();
     try {
+      // Sockets first: clients reconnect to another instance while HTTP requests drain.
+      app.get(RealtimePublisher, { strict: false }).io.disconnectSockets(true);
       await app.close();
       for (const c of cleanups) await c();
     } catch (e) {

@@ -109,6 +109,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     async close() {
       if (closed) return;
       closed = true;
+      // Leftover client connections (keep-alive, websockets) would hold Apollo's drain for its 10 s grace.
+      (app.getHttpServer() as import('node:http').Server).closeAllConnections();
       await app.close();
       if (!shared) {
         await dropDatabase(dbName);

@@ -185,3 +185,20 @@ export const gql = (t: TestApp, query: string, variables: Record<string, unknown
   if (token) r.set('authorization', `Bearer ${token}`);
   return r.send({ query, variables });
 };
+
+/**
+ * Waits until a GraphQL subscription topic has a Redis subscriber (graphql-ws subscribes
+ * asynchronously after the client's `subscribe` message), so a publish cannot race it.
+ */
+export async function waitForGqlSubscriber(t: TestApp, topic: string, count = 1): Promise<void> {
+  const Redis = (await import('ioredis')).default;
+  const r = new Redis(t.config.redis.url!, { maxRetriesPerRequest: 1 });
+  try {
+    await eventually(async () => {
+      const res = (await r.call('PUBSUB', 'NUMSUB', `${t.prefix}:gql:${topic}`)) as [string, number];
+      return Number(res[1]) >= count;
+    });
+  } finally {
+    r.disconnect();
+  }
+}

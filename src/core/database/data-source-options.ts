@@ -28,7 +28,9 @@ export function buildDataSourceOptions(input: DbOptionsInput): DataSourceOptions
       max: input.poolSize,
       // Fail fast instead of queueing forever when the pool is exhausted or the server is gone.
       connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
+      // A single-connection pool (the embedded PGlite) must keep its one connection open:
+      // PGlite frees its only slot lazily, and reconnecting at once can fail.
+      idleTimeoutMillis: input.poolSize === 1 ? 0 : 30_000,
       application_name: 'softchat-realtime',
     },
   };

@@ -84,17 +84,8 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private checkCatalogue() {
-    const expected = new Set<string>();
-    for (const [queue, jobs] of Object.entries(QUEUE_CATALOGUE)) for (const j of jobs) expected.add(`${queue}/${j}`);
-    const missing = [...expected].filter((k) => !this.handlers.has(k));
-    const unknown = [...this.handlers.keys()].filter((k) => !expected.has(k));
-    if (missing.length || unknown.length) {
-      throw new Error(
-        `Job catalogue mismatch: ${missing.length ? `no handler for ${missing.join(', ')}` : ''}${
-          missing.length && unknown.length ? '; ' : ''
-        }${unknown.length ? `handlers for jobs not in the catalogue: ${unknown.join(', ')}` : ''}`,
-      );
-    }
+    const problem = catalogueMismatch(QUEUE_CATALOGUE, [...this.handlers.keys()]);
+    if (problem) throw new Error(problem);
   }
 
   private startWorkers() {
@@ -124,4 +115,18 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
   }
+}
+
+/** Null when every catalogue job has a handler and every handler names a catalogue job. */
+export function catalogueMismatch(catalogue: Record<string, readonly string[]>, handlerKeys: string[]): string | null {
+  const expected = new Set<string>();
+  for (const [queue, jobs] of Object.entries(catalogue)) for (const j of jobs) expected.add(`${queue}/${j}`);
+  const have = new Set(handlerKeys);
+  const missing = [...expected].filter((k) => !have.has(k));
+  const unknown = handlerKeys.filter((k) => !expected.has(k));
+  if (!missing.length && !unknown.length) return null;
+  const parts: string[] = [];
+  if (missing.length) parts.push(`no handler for ${missing.join(', ')}`);
+  if (unknown.length) parts.push(`handlers for jobs not in the catalogue: ${unknown.join(', ')}`);
+  return `Job catalogue mismatch: ${parts.join('; ')}`;
 }
