@@ -23,6 +23,8 @@ import { ObservabilityModule } from './core/observability/observability.module';
 import { graphqlOptions } from './core/graphql/graphql.config';
 import { UsersModule } from './modules/users/users.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { LedgerModule } from './modules/ledger/ledger.module';
+import { WalletModule } from './modules/wallet/wallet.module';
 
 @Module({})
 export class AppModule {
@@ -39,7 +41,6 @@ export class AppModule {
             customProps: (req) => ({ userId: (req as { user?: { id: string } }).user?.id }),
             redact: ['req.headers.authorization', 'req.headers.cookie', 'req.body.password'],
             autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
-            transport: config.logPretty ? { target: 'pino-pretty' } : undefined,
           },
           forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         }),
@@ -73,6 +74,8 @@ export class AppModule {
         }),
         UsersModule,
         AuthModule,
+        LedgerModule,
+        WalletModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -36,7 +36,6 @@ export interface AppConfig {
   fees: { tradingBps: number; p2pBps: number; tipBps: number; transferBps: number };
   wallet: { btcNetwork: 'mainnet' | 'testnet'; btcXpub: string | null; ethXpub: string | null };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  logPretty: boolean;
   serveClient: boolean;
   metricsEnabled: boolean;
   queuesEnabled: boolean;
@@ -262,7 +261,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ethXpub: r.optional('ETH_XPUB'),
     },
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
-    logPretty: r.bool('LOG_PRETTY', false),
     serveClient: r.bool('SERVE_CLIENT', true),
     metricsEnabled: r.bool('METRICS_ENABLED', true),
     queuesEnabled: r.bool('QUEUE_WORKERS', true),

@@ -77,7 +77,12 @@ export function normalizeError(exception: unknown): NormalizedError {
       message = body;
     }
     if (status >= 500) return mk(status, 'INTERNAL', reasonPhrase(status), { unexpected: true });
-    return mk(status, STATUS_TO_CODE[status] ?? 'BAD_REQUEST', message);
+    const details = typeof body === 'object' && body && 'details' in body ? (body as { details: Record<string, unknown> }).details : undefined;
+    return mk(status, STATUS_TO_CODE[status] ?? 'BAD_REQUEST', message, details ? { details } : {});
+  }
+  if (exception instanceof Error && exception.name === 'MoneyFormatError') {
+    const field = (exception as Error & { field?: string }).field;
+    return mk(400, 'BAD_REQUEST', exception.message, field ? { details: { field } } : {});
   }
   const e = exception as { type?: string; status?: number; statusCode?: number; code?: string; name?: string };
   // body-parser errors

@@ -1,4 +1,6 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { notFound } from '../http/domain-error';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/decorators';
 import { JobsService } from '../queue/jobs.service';
@@ -13,6 +15,7 @@ export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
     private readonly jobs: JobsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Public()
@@ -20,6 +23,7 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async scrape(): Promise<string> {
+    if (!this.config.metricsEnabled) throw notFound('Metrics are disabled');
     await Promise.all(
       this.jobs.allQueues().map(async (q) => {
         try {

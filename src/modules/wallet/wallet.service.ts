@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
+import { withTransaction } from '../../core/database/transaction';
+import { badRequest, notFound } from '../../core/http/domain-error';
+import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
+import { AssetSymbol, isAssetSymbol } from '../ledger/assets';
+import { feeFor, formatAmount, parseAmount } from '../ledger/money';
+import { LedgerService } from '../ledger/ledger.service';
+import { BalanceView, toBalanceView } from '../ledger/ledger.events';
+import { UsersService } from '../users/users.service';
+import type { DepositDto, TransferDto } from './dto/wallet.dto';
+
+export interface TransactionView {
+  id: string;
+  type: string;
+  asset: AssetSymbol;
+  amount: string;
+  balanceAfter: string;
+  counterpartyId: string | null;
+  reference: string | null;
+  note: string | null;
+  createdAt: string;
+}
+
+export interface TransferView {
+  id: string;
+  transactionId: string;
+  fromUserId: string;
+  toUserId: string;
+  asset: AssetSymbol;
+  amount: string;
+  fee: string;
+  note: string | null;
+  status: 'completed';
+  createdAt: string;
+}
+
+function asset(raw: string): AssetSymbol {
+  if (!isAssetSymbol(raw)) throw badRequest('asset is not supported');
+  return raw;
+}
+
+@Injectable()
+export class WalletService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly users: UsersService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async balance(userId: string): Promise<{ userId: string; balances: BalanceView[] }> {
+    const balances = await this.ledger.balances(userId);
+    return {
+      userId,
+      balances: balances.map((b) => toBalanceView(b.asset, { posted: b.total.toString(), held: b.held.toString() })),
+    };
+  }
+
+  /** Posted movements, newest first: the amounts sum to the total balance of each asset. */
+  async transactions(userId: string, q: { asset?: string; limit?: unknown; cursor?: unknown }): Promise<Page<TransactionView>> {
+    const limit = parseLimit(q.limit);
+    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^\d{1,19}$/.test(v));
+    const params: unknown[] = [userId, limit + 1];
+    let where = 'a.user_id = $1';
+    if (q.asset) {
+      params.push(asset(q.asset));
+      where += ` AND e.asset = $${params.length}`;
+    }
+    if (cursor) {
+      params.push(cursor);
+      where += ` AND e.id < $${params.length}`;
+    }
+    const rows = await this.ds.query(
+      `SELECT e.id AS entry_id, t.id, t.kind, e.asset, e.amount, e.balance_after, ca.user_id AS counterparty_id,
+              t.reference, t.metadata, e.created_at
+       FROM ledger_entries e
+       JOIN ledger_accounts a ON a.id = e.account_id
+       JOIN ledger_transfers t ON t.id = e.transfer_id
+       JOIN ledger_accounts ca ON ca.id = e.counterparty_account_id
+       WHERE ${where}
+       ORDER BY e.id DESC
+       LIMIT $2`,
+      params,
+    );
+    return toPage(
+      rows,
+      limit,
+      (r: any): TransactionView => ({
+        id: r.id,
+        type: r.kind,
+        asset: r.asset,
+        amount: formatAmount(BigInt(r.amount), r.asset),
+        balanceAfter: formatAmount(BigInt(r.balance_after), r.asset),
+        counterpartyId: r.counterparty_id,
+        reference: r.reference,
+        note: r.metadata?.note ?? null,
+        createdAt: new Date(r.created_at).toISOString(),
+      }),
+      (r: any) => String(r.entry_id),
+    );
+  }
+
+  /**
+   * User-to-user transfer. The fee (TRANSFER_FEE_BPS) is paid by the sender on top of the
+   * amount, as its own movement to the fee account; both commit together or not at all.
+   */
+  async transfer(fromUserId: string, dto: TransferDto, idempotencyKey?: string): Promise<TransferView> {
+    const a = asset(dto.asset);
+    const amount = parseAmount(dto.amount, a, 'amount');
+    if (dto.toUserId === fromUserId) throw badRequest('toUserId must be another user');
+    if (!(await this.users.exists(dto.toUserId))) throw notFound('Recipient not found');
+    const fee = feeFor(amount, this.config.fees.transferBps);
+    const key = `wallet-transfer:${fromUserId}:${idempotencyKey ?? randomUUID()}`;
+    const note = dto.note?.trim() || null;
+    const main = await withTransaction(this.ds, async (tx) => {
+      const t = await this.ledger.transfer(
+        { key, kind: 'transfer', from: { userId: fromUserId }, to: { userId: dto.toUserId }, asset: a, amount, reference: null, metadata: note ? { note } : null },
+        tx,
+      );
+      if (fee > 0n) {
+        await this.ledger.transfer(
+          { key: `${key}:fee`, kind: 'fee', from: { userId: fromUserId }, to: { system: 'fees' }, asset: a, amount: fee, reference: t.id },
+          tx,
+        );
+      }
+      return t;
+    });
+    return {
+      id: main.id,
+      transactionId: main.id,
+      fromUserId,
+      toUserId: dto.toUserId,
+      asset: a,
+      amount: formatAmount(amount, a),
+      fee: formatAmount(fee, a),
+      note,
+      status: 'completed',
+      createdAt: main.createdAt.toISOString(),
+    };
+  }
+
+  /** Admin credit from the outside world; one deposit per asset and external reference. */
+  async deposit(userId: string, dto: DepositDto) {
+    const a = asset(dto.asset);
+    const amount = parseAmount(dto.amount, a, 'amount');
+    if (!(await this.users.exists(userId))) throw notFound('User not found');
+    const reference = dto.reference.trim();
+    if (!reference) throw badRequest('reference must not be blank');
+    const t = await this.ledger.transfer({
+      key: `deposit:${a}:${reference}`,
+      kind: 'deposit',
+      from: { system: 'external' },
+      to: { userId },
+      asset: a,
+      amount,
+      reference,
+    });
+    return { id: t.id, userId, asset: a, amount: formatAmount(amount, a), reference, createdAt: t.createdAt.toISOString(), replayed: t.replayed };
+  }
+}
