@@ -98,6 +98,69 @@ export class Ledger1764230600000 implements MigrationInterface {
     await q.query(`CREATE TRIGGER ledger_entries_immutable BEFORE UPDATE OR DELETE ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ledger_immutable()`);
     await q.query(`CREATE TRIGGER ledger_transfers_immutable BEFORE UPDATE OR DELETE ON ledger_transfers FOR EACH ROW EXECUTE FUNCTION ledger_immutable()`);
 
+    /*
+     * One movement in one round trip: claims the idempotency key, moves both balances in a
+     * fixed lock order (by account id, so opposite transfers cannot deadlock), refuses a debit
+     * the available balance does not cover (SQLSTATE SC422), and writes both entries.
+     * p_release > 0 debits a hold: `held` drops by p_release (the posted amount plus any
+     * remainder released). A key seen before returns the earlier transfer with replayed = true.
+     */
+    await q.query(`
+      CREATE FUNCTION ledger_post(
+        p_key text, p_kind text, p_debit uuid, p_credit uuid, p_asset text, p_amount numeric,
+        p_release numeric, p_hold uuid, p_reference text, p_metadata jsonb
+      ) RETURNS TABLE (transfer_id uuid, created_at timestamptz, debit_after numeric, credit_after numeric, replayed boolean)
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        v_id uuid;
+        v_created timestamptz;
+        v_debit numeric;
+        v_credit numeric;
+      BEGIN
+        INSERT INTO ledger_transfers (idempotency_key, kind, debit_account_id, credit_account_id, asset, amount, hold_id, reference, metadata)
+        VALUES (p_key, p_kind, p_debit, p_credit, p_asset, p_amount, p_hold, p_reference, p_metadata)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id, ledger_transfers.created_at INTO v_id, v_created;
+        IF v_id IS NULL THEN
+          RETURN QUERY SELECT t.id, t.created_at, NULL::numeric, NULL::numeric, true FROM ledger_transfers t WHERE t.idempotency_key = p_key;
+          RETURN;
+        END IF;
+
+        IF p_debit < p_credit THEN
+          IF p_release > 0 THEN
+            UPDATE ledger_accounts SET posted = posted - p_amount, held = held - p_release, updated_at = now()
+              WHERE id = p_debit RETURNING posted INTO v_debit;
+          ELSE
+            UPDATE ledger_accounts SET posted = posted - p_amount, updated_at = now()
+              WHERE id = p_debit AND (allow_negative OR posted - held >= p_amount) RETURNING posted INTO v_debit;
+          END IF;
+          IF v_debit IS NULL THEN
+            RAISE EXCEPTION 'insufficient funds' USING ERRCODE = 'SC422';
+          END IF;
+          UPDATE ledger_accounts SET posted = posted + p_amount, updated_at = now() WHERE id = p_credit RETURNING posted INTO v_credit;
+        ELSE
+          UPDATE ledger_accounts SET posted = posted + p_amount, updated_at = now() WHERE id = p_credit RETURNING posted INTO v_credit;
+          IF p_release > 0 THEN
+            UPDATE ledger_accounts SET posted = posted - p_amount, held = held - p_release, updated_at = now()
+              WHERE id = p_debit RETURNING posted INTO v_debit;
+          ELSE
+            UPDATE ledger_accounts SET posted = posted - p_amount, updated_at = now()
+              WHERE id = p_debit AND (allow_negative OR posted - held >= p_amount) RETURNING posted INTO v_debit;
+          END IF;
+          IF v_debit IS NULL THEN
+            RAISE EXCEPTION 'insufficient funds' USING ERRCODE = 'SC422';
+          END IF;
+        END IF;
+        IF v_credit IS NULL THEN
+          RAISE EXCEPTION 'ledger account % does not exist', p_credit USING ERRCODE = 'SC404';
+        END IF;
+
+        INSERT INTO ledger_entries (transfer_id, account_id, counterparty_account_id, asset, amount, balance_after)
+        VALUES (v_id, p_debit, p_credit, p_asset, -p_amount, v_debit), (v_id, p_credit, p_debit, p_asset, p_amount, v_credit);
+
+        RETURN QUERY SELECT v_id, v_created, v_debit, v_credit, false;
+      END $$`);
+
     // A stable deposit-address index per user (BIP32 child index).
     await q.query(`
       CREATE TABLE wallet_address_indexes (
@@ -111,6 +174,7 @@ export class Ledger1764230600000 implements MigrationInterface {
     await q.query(`DROP TABLE wallet_address_indexes`);
     await q.query(`DROP TABLE ledger_entries`);
     await q.query(`DROP TABLE ledger_transfers`);
+    await q.query(`DROP FUNCTION ledger_post`);
     await q.query(`DROP FUNCTION ledger_immutable CASCADE`);
     await q.query(`DROP TABLE ledger_holds`);
     await q.query(`DROP TABLE ledger_accounts`);

@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/core/config/config';
-import { TEMPLATE_DB, TEST_PG_ADMIN_URL, TEST_REDIS_URL, dbUrl } from './env';
+import { TEST_PG_ADMIN_URL, TEST_REDIS_URL, dbUrl, templateDb, testDbPrefix } from './env';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -32,7 +32,7 @@ async function createDatabase(name: string) {
   const admin = new Client({ connectionString: TEST_PG_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDb()}"`);
   } finally {
     await admin.end();
   }
@@ -70,7 +70,7 @@ async function clearRedisPrefix(prefix: string) {
  */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const shared = opts.shareWith;
-  const dbName = shared?.dbName ?? `softchat_t_${randomBytes(6).toString('hex')}`;
+  const dbName = shared?.dbName ?? `${testDbPrefix()}${randomBytes(6).toString('hex')}`;
   const prefix = shared?.prefix ?? `t${randomBytes(5).toString('hex')}`;
   if (!shared) await createDatabase(dbName);
 

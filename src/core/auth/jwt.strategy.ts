@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { AccessTokenPayload, AuthUser } from './auth-user';
-import { JWT_ALGORITHM, TokenService } from './token.service';
+import { JWT_ALGORITHM, TokenService, jwtKey } from './token.service';
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -13,7 +13,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.secret,
+      secretOrKey: jwtKey(config.jwt.secret) as unknown as string,
       algorithms: [JWT_ALGORITHM],
       issuer: config.jwt.issuer,
       ignoreExpiration: false,

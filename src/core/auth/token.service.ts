@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
@@ -7,6 +8,20 @@ import { DomainError } from '../http/domain-error';
 import type { Role } from '../../modules/users/entities/user.entity';
 
 export const JWT_ALGORITHM = 'HS256' as const;
+
+/**
+ * The HMAC key as a KeyObject: given a string, jsonwebtoken first tries to parse it as a
+ * public key on every verify (an exception per request, the main CPU cost of auth).
+ */
+const keys = new Map<string, KeyObject>();
+export function jwtKey(secret: string): KeyObject {
+  let k = keys.get(secret);
+  if (!k) {
+    k = createSecretKey(Buffer.from(secret, 'utf8'));
+    keys.set(secret, k);
+  }
+  return k;
+}
 
 /**
  * Signs and verifies access tokens for every transport (REST, Socket.IO handshake,
@@ -30,7 +45,7 @@ export class TokenService {
         algorithm: JWT_ALGORITHM,
         expiresIn: this.config.jwt.accessTtlSeconds,
         issuer: this.config.jwt.issuer,
-        secret: this.config.jwt.secret,
+        secret: jwtKey(this.config.jwt.secret) as unknown as string,
       },
     );
     return { token, expiresIn: this.config.jwt.accessTtlSeconds };
@@ -42,7 +57,7 @@ export class TokenService {
       const payload = this.jwt.verify<AccessTokenPayload>(token, {
         algorithms: [JWT_ALGORITHM],
         issuer: this.config.jwt.issuer,
-        secret: this.config.jwt.secret,
+        secret: jwtKey(this.config.jwt.secret) as unknown as string,
       });
       if (payload.typ !== 'access' || typeof payload.sub !== 'string' || !Array.isArray(payload.roles)) {
         throw new Error('not an access token');

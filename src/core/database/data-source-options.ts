@@ -23,7 +23,9 @@ export function buildDataSourceOptions(input: DbOptionsInput): DataSourceOptions
     migrationsTransactionMode: 'each',
     synchronize: false,
     namingStrategy: new SnakeNamingStrategy(),
-    logging: input.logQueries ? ['query', 'error'] : ['error'],
+    // Failed queries are not logged here: expected refusals (insufficient funds, unique keys)
+    // are business outcomes, and unexpected ones are logged once by the exception filter.
+    logging: input.logQueries ? ['query', 'error'] : ['migration'],
     extra: {
       max: input.poolSize,
       // Fail fast instead of queueing forever when the pool is exhausted or the server is gone.

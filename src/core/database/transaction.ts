@@ -8,7 +8,7 @@ const logger = new Logger('Transaction');
  * announce"). Services that move money or change shared state take a `Tx` so that a caller
  * can make several of them commit together, and events are only published after commit.
  */
-export class Tx {
+export class Tx implements Executor {
   private readonly hooks: (() => unknown)[] = [];
   constructor(readonly manager: EntityManager) {}
 
@@ -37,6 +37,43 @@ export class Tx {
       }
     }
   }
+}
+
+/** What a single-statement operation needs: a query function and after-commit hooks. */
+export interface Executor {
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
+  afterCommit(fn: () => unknown): void;
+}
+
+/**
+ * For work that is one atomic statement: runs in autocommit mode (no BEGIN/COMMIT round
+ * trips), and the hooks run once `flush()` is called after the statement.
+ */
+export class AutoCommit implements Executor {
+  private readonly hooks: (() => unknown)[] = [];
+  constructor(private readonly ds: DataSource) {}
+  query<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.ds.query(sql, params);
+  }
+  afterCommit(fn: () => unknown): void {
+    this.hooks.push(fn);
+  }
+  async flush(): Promise<void> {
+    for (const h of this.hooks.splice(0)) {
+      try {
+        await h();
+      } catch (e) {
+        logger.error({ err: e }, 'after-commit hook failed');
+      }
+    }
+  }
+}
+
+/** Postgres SQLSTATE of an error from pg or TypeORM. */
+export function pgCode(e: unknown): string | undefined {
+  const err = e as { code?: unknown; driverError?: { code?: unknown } };
+  const c = err?.driverError?.code ?? err?.code;
+  return typeof c === 'string' ? c : undefined;
 }
 
 /** Runs `fn` in a READ COMMITTED transaction; after commit, runs the hooks it registered. */

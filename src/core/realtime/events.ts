@@ -13,7 +13,8 @@ export interface ServerToClientEvents {
   orderbook_update: { pairId: string; sequence: number; bids: [string, string][]; asks: [string, string][] };
   trade_executed: { pairId: string; price: string; quantity: string; side: string; at: string };
   new_notification: { notification: unknown };
-  user_online: { userId: string };
+  /** `status` is online, away or busy (a change between these is announced too). */
+  user_online: { userId: string; status?: string };
   user_offline: { userId: string; lastSeenAt: string };
   viewer_count_update: { videoId: string; count: number };
   battle_update: { battleId: string; votes: { userId: string; votes: number }[]; viewerCount: number };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { inTransaction, Tx } from '../../core/database/transaction';
+import { AutoCommit, Executor, inTransaction, pgCode, Tx } from '../../core/database/transaction';
 import { badRequest, conflict, DomainError, notFound } from '../../core/http/domain-error';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
 import { formatAmount } from './money';
@@ -65,40 +65,85 @@ export class LedgerService {
 
   // ---------------------------------------------------------------- transfers
 
-  transfer(input: TransferInput, tx?: Tx | null): Promise<TransferRecord> {
+  /**
+   * Moves `amount` from one account to another. Without a caller transaction this is a
+   * single autocommitted statement (the `ledger_post` function): one round trip.
+   */
+  async transfer(input: TransferInput, tx?: Tx | null): Promise<TransferRecord> {
     this.checkAmount(input.amount);
     if (accountKey(input.from, input.asset) === accountKey(input.to, input.asset)) {
       throw badRequest('A transfer needs two different accounts');
     }
-    return inTransaction(this.ds, tx, async (t) => {
-      const [from, to] = await this.ensureAccounts(t, [input.from, input.to], input.asset);
-      const claimed = await t.query<{ id: string; created_at: Date }>(
-        `INSERT INTO ledger_transfers (idempotency_key, kind, debit_account_id, credit_account_id, asset, amount, reference, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING id, created_at`,
-        [input.key, input.kind, from.id, to.id, input.asset, input.amount.toString(), input.reference ?? null, input.metadata ?? null],
-      );
-      if (!claimed.length) return this.replayTransfer(t, input.key, { ...input, debitAccountId: from.id, creditAccountId: to.id });
-
-      const balances = await this.moveBalances(t, from, to, input.asset, input.amount);
-      await this.insertEntries(t, claimed[0].id, from.id, to.id, input.asset, input.amount, balances);
-      const record: TransferRecord = {
-        id: claimed[0].id,
-        kind: input.kind,
-        asset: input.asset,
-        amount: input.amount,
-        debitAccountId: from.id,
-        creditAccountId: to.id,
-        reference: input.reference ?? null,
-        metadata: input.metadata ?? null,
-        createdAt: claimed[0].created_at,
-        replayed: false,
-        userIds: [from.user_id, to.user_id].filter((x): x is string => !!x),
-      };
-      t.afterCommit(() => this.events.transferred(record, from.user_id, to.user_id));
-      return record;
+    const exec: Executor = tx ?? new AutoCommit(this.ds);
+    const [from, to] = await this.ensureAccounts(exec, [input.from, input.to], input.asset);
+    const record = await this.post(exec, {
+      key: input.key,
+      kind: input.kind,
+      from,
+      to,
+      asset: input.asset,
+      amount: input.amount,
+      release: 0n,
+      holdId: null,
+      reference: input.reference ?? null,
+      metadata: input.metadata ?? null,
     });
+    if (exec instanceof AutoCommit) await exec.flush();
+    return record;
+  }
+
+  private async post(
+    exec: Executor,
+    p: {
+      key: string;
+      kind: string;
+      from: AccountRow;
+      to: AccountRow;
+      asset: AssetSymbol;
+      amount: bigint;
+      release: bigint;
+      holdId: string | null;
+      reference: string | null;
+      metadata: Record<string, unknown> | null;
+    },
+  ): Promise<TransferRecord> {
+    let row: { transfer_id: string; created_at: Date; replayed: boolean };
+    try {
+      [row] = await exec.query(`SELECT * FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+        p.key,
+        p.kind,
+        p.from.id,
+        p.to.id,
+        p.asset,
+        p.amount.toString(),
+        p.release.toString(),
+        p.holdId,
+        p.reference,
+        p.metadata,
+      ]);
+    } catch (e) {
+      if (pgCode(e) === 'SC422') throw new InsufficientFundsError(p.asset, p.amount);
+      if (pgCode(e) === 'SC404') throw notFound('Account not found');
+      throw e;
+    }
+    if (row.replayed) {
+      return this.replayTransfer(exec, p.key, { kind: p.kind, asset: p.asset, amount: p.amount, debitAccountId: p.from.id, creditAccountId: p.to.id });
+    }
+    const record: TransferRecord = {
+      id: row.transfer_id,
+      kind: p.kind,
+      asset: p.asset,
+      amount: p.amount,
+      debitAccountId: p.from.id,
+      creditAccountId: p.to.id,
+      reference: p.reference,
+      metadata: p.metadata,
+      createdAt: row.created_at,
+      replayed: false,
+      userIds: [p.from.user_id, p.to.user_id].filter((x): x is string => !!x),
+    };
+    exec.afterCommit(() => this.events.transferred(record, p.from.user_id, p.to.user_id));
+    return record;
   }
 
   // -------------------------------------------------------------------- holds
@@ -166,28 +211,18 @@ export class LedgerService {
       );
       const from: AccountRow = { id: hold.account_id, account_key: '', user_id: hold.user_id };
       if (to.id === hold.account_id) throw badRequest('A hold cannot be posted to its own account');
-      const claimed = await t.query<{ id: string; created_at: Date }>(
-        `INSERT INTO ledger_transfers (idempotency_key, kind, debit_account_id, credit_account_id, asset, amount, hold_id, reference, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, created_at`,
-        [input.key, input.kind, hold.account_id, to.id, hold.asset, input.amount.toString(), hold.id, input.reference ?? hold.reference, input.metadata ?? null],
-      );
-      const balances = await this.moveBalances(t, from, to, hold.asset, input.amount, input.amount + release);
-      await this.insertEntries(t, claimed[0].id, hold.account_id, to.id, hold.asset, input.amount, balances);
-      const record: TransferRecord = {
-        id: claimed[0].id,
+      return this.post(t, {
+        key: input.key,
         kind: input.kind,
+        from,
+        to,
         asset: hold.asset,
         amount: input.amount,
-        debitAccountId: hold.account_id,
-        creditAccountId: to.id,
+        release: input.amount + release,
+        holdId: hold.id,
         reference: input.reference ?? hold.reference,
         metadata: input.metadata ?? null,
-        createdAt: claimed[0].created_at,
-        replayed: false,
-        userIds: [hold.user_id, to.user_id].filter((x): x is string => !!x),
-      };
-      t.afterCommit(() => this.events.transferred(record, hold.user_id, to.user_id));
-      return record;
+      });
     });
   }
 
@@ -258,7 +293,7 @@ export class LedgerService {
     }
   }
 
-  private async ensureAccounts(t: Tx, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
+  private async ensureAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
     const keys = refs.map((r) => accountKey(r, asset));
     const missing = refs.filter((_, i) => !this.accountIds.has(keys[i]));
     if (missing.length) {
@@ -284,60 +319,8 @@ export class LedgerService {
     return keys.map((k) => this.accountIds.get(k)!);
   }
 
-  /**
-   * Debits `from` and credits `to`, locking both rows in a fixed order. The debit is guarded:
-   * it only happens when the available balance covers it (unless the account may go
-   * negative). `releaseHeld` > 0 means the debit comes out of a hold.
-   */
-  private async moveBalances(t: Tx, from: AccountRow, to: AccountRow, asset: AssetSymbol, amount: bigint, releaseHeld = 0n) {
-    const amt = amount.toString();
-    const debit = async () => {
-      const res = releaseHeld
-        ? await t.run<{ posted: string }>(
-            `UPDATE ledger_accounts SET posted = posted - $2, held = held - $3, updated_at = now() WHERE id = $1 RETURNING posted`,
-            [from.id, amt, releaseHeld.toString()],
-          )
-        : await t.run<{ posted: string }>(
-            `UPDATE ledger_accounts SET posted = posted - $2, updated_at = now()
-             WHERE id = $1 AND (allow_negative OR posted - held >= $2) RETURNING posted`,
-            [from.id, amt],
-          );
-      if (res.affected !== 1) throw new InsufficientFundsError(asset, amount);
-      return res.rows[0].posted;
-    };
-    const credit = async () => {
-      const res = await t.run<{ posted: string }>(
-        `UPDATE ledger_accounts SET posted = posted + $2, updated_at = now() WHERE id = $1 RETURNING posted`,
-        [to.id, amt],
-      );
-      return res.rows[0].posted;
-    };
-    if (from.id < to.id) {
-      const fromAfter = await debit();
-      return { fromAfter, toAfter: await credit() };
-    }
-    const toAfter = await credit();
-    return { fromAfter: await debit(), toAfter };
-  }
-
-  private insertEntries(
-    t: Tx,
-    transferId: string,
-    fromId: string,
-    toId: string,
-    asset: AssetSymbol,
-    amount: bigint,
-    b: { fromAfter: string; toAfter: string },
-  ) {
-    return t.query(
-      `INSERT INTO ledger_entries (transfer_id, account_id, counterparty_account_id, asset, amount, balance_after)
-       VALUES ($1, $2, $3, $4, $5, $6), ($1, $3, $2, $4, $7, $8)`,
-      [transferId, fromId, toId, asset, (-amount).toString(), b.fromAfter, amount.toString(), b.toAfter],
-    );
-  }
-
   private async replayTransfer(
-    t: Tx,
+    t: Executor,
     key: string,
     expected: { kind: string; asset: AssetSymbol; amount: bigint; debitAccountId: string; creditAccountId: string },
   ): Promise<TransferRecord> {

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
-import { withTransaction } from '../../core/database/transaction';
+import { pgCode, withTransaction } from '../../core/database/transaction';
 import { badRequest, notFound } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { AssetSymbol, isAssetSymbol } from '../ledger/assets';
@@ -112,23 +112,29 @@ export class WalletService {
     const a = asset(dto.asset);
     const amount = parseAmount(dto.amount, a, 'amount');
     if (dto.toUserId === fromUserId) throw badRequest('toUserId must be another user');
-    if (!(await this.users.exists(dto.toUserId))) throw notFound('Recipient not found');
     const fee = feeFor(amount, this.config.fees.transferBps);
     const key = `wallet-transfer:${fromUserId}:${idempotencyKey ?? randomUUID()}`;
     const note = dto.note?.trim() || null;
-    const main = await withTransaction(this.ds, async (tx) => {
-      const t = await this.ledger.transfer(
-        { key, kind: 'transfer', from: { userId: fromUserId }, to: { userId: dto.toUserId }, asset: a, amount, reference: null, metadata: note ? { note } : null },
-        tx,
-      );
-      if (fee > 0n) {
-        await this.ledger.transfer(
-          { key: `${key}:fee`, kind: 'fee', from: { userId: fromUserId }, to: { system: 'fees' }, asset: a, amount: fee, reference: t.id },
-          tx,
-        );
-      }
-      return t;
-    });
+    const input = { key, kind: 'transfer', from: { userId: fromUserId }, to: { userId: dto.toUserId }, asset: a, amount, reference: null, metadata: note ? { note } : null };
+    let main;
+    try {
+      main =
+        fee === 0n
+          ? // One movement: a single atomic statement, no transaction round trips.
+            await this.ledger.transfer(input)
+          : await withTransaction(this.ds, async (tx) => {
+              const t = await this.ledger.transfer(input, tx);
+              await this.ledger.transfer(
+                { key: `${key}:fee`, kind: 'fee', from: { userId: fromUserId }, to: { system: 'fees' }, asset: a, amount: fee, reference: t.id },
+                tx,
+              );
+              return t;
+            });
+    } catch (e) {
+      // The recipient's account is created on first use; a missing user fails its foreign key.
+      if (pgCode(e) === '23503') throw notFound('Recipient not found');
+      throw e;
+    }
     return {
       id: main.id,
       transactionId: main.id,
