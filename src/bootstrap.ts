@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     abortOnError: false,
   });
   app.useLogger(app.get(PinoLogger));
+  if (config.database.migrationsRun) await runMigrations(app.get(DataSource), config.database.poolSize);
   app.set('trust proxy', config.trustProxy.split(',').map((s) => s.trim()).filter(Boolean));
   app.disable('x-powered-by');
 
@@ -107,3 +109,30 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 }
 
 export type App = INestApplication;
+
+/** Arbitrary constant: the advisory-lock key that serialises migrations across instances. */
+const MIGRATION_LOCK = 7_245_001;
+
+/**
+ * Pending migrations, each in its own transaction. Several replicas starting at once take
+ * turns on a Postgres advisory lock; the later ones find nothing left to run. (The embedded
+ * single-connection database has one process by construction and needs no lock.)
+ */
+export async function runMigrations(ds: DataSource, poolSize: number): Promise<void> {
+  const log = new Logger('Migrations');
+  if (poolSize < 2) {
+    const done = await ds.runMigrations({ transaction: 'each' });
+    if (done.length) log.log(`Applied ${done.map((m) => m.name).join(', ')}`);
+    return;
+  }
+  const qr = ds.createQueryRunner();
+  await qr.connect();
+  try {
+    await qr.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const done = await ds.runMigrations({ transaction: 'each' });
+    if (done.length) log.log(`Applied ${done.map((m) => m.name).join(', ')}`);
+  } finally {
+    await qr.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await qr.release();
+  }
+}

@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/core/config/config';
 import { TEST_PG_ADMIN_URL, TEST_REDIS_URL, dbUrl, templateDb, testDbPrefix } from './env';
+export { testDbPrefix };
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -24,21 +25,23 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Start a second instance on the same database and Redis namespace as this one. */
   shareWith?: TestApp;
+  /** An empty database (not the migrated template); the app migrates it at start. */
+  emptyDatabase?: { name: string; prefix: string; owner: boolean };
 }
 
 export const ADMIN = { email: 'admin@softchat.test', password: 'admin-password-123' };
 
-async function createDatabase(name: string) {
+export async function createDatabase(name: string, fromTemplate = true) {
   const admin = new Client({ connectionString: TEST_PG_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDb()}"`);
+    await admin.query(`CREATE DATABASE "${name}"${fromTemplate ? ` TEMPLATE "${templateDb()}"` : ''}`);
   } finally {
     await admin.end();
   }
 }
 
-async function dropDatabase(name: string) {
+export async function dropDatabase(name: string) {
   const admin = new Client({ connectionString: TEST_PG_ADMIN_URL });
   await admin.connect();
   try {
@@ -48,7 +51,7 @@ async function dropDatabase(name: string) {
   }
 }
 
-async function clearRedisPrefix(prefix: string) {
+export async function clearRedisPrefix(prefix: string) {
   const r = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await r.connect();
   try {
@@ -70,9 +73,11 @@ async function clearRedisPrefix(prefix: string) {
  */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const shared = opts.shareWith;
-  const dbName = shared?.dbName ?? `${testDbPrefix()}${randomBytes(6).toString('hex')}`;
-  const prefix = shared?.prefix ?? `t${randomBytes(5).toString('hex')}`;
-  if (!shared) await createDatabase(dbName);
+  const empty = opts.emptyDatabase;
+  const dbName = empty?.name ?? shared?.dbName ?? `${testDbPrefix()}${randomBytes(6).toString('hex')}`;
+  const prefix = empty?.prefix ?? shared?.prefix ?? `t${randomBytes(5).toString('hex')}`;
+  if (!shared && !empty) await createDatabase(dbName);
+  const owner = empty ? empty.owner : !shared;
 
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -86,7 +91,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     // Cheap hashing keeps the suite fast; production defaults are OWASP's.
     PASSWORD_HASH_MEMORY_KIB: '1024',
     PASSWORD_HASH_ITERATIONS: '1',
-    MIGRATIONS_RUN: 'false',
+    MIGRATIONS_RUN: empty ? 'true' : 'false',
     THROTTLE_REGISTER_PER_MINUTE: '100000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     SERVE_CLIENT: 'false',
@@ -112,7 +117,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       // Leftover client connections (keep-alive, websockets) would hold Apollo's drain for its 10 s grace.
       (app.getHttpServer() as import('node:http').Server).closeAllConnections();
       await app.close();
-      if (!shared) {
+      if (owner) {
         await dropDatabase(dbName);
         await clearRedisPrefix(prefix);
       }
