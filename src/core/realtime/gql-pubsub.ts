@@ -14,7 +14,7 @@ export class GqlPubSub implements OnApplicationShutdown {
   constructor(redis: RedisService) {
     this.prefix = `${redis.prefix}:gql:`;
     this.pubsub = new RedisPubSub({
-      publisher: redis.create('gql-pub'),
+      publisher: redis.create('gql-pub', { enableAutoPipelining: true }),
       subscriber: redis.create('gql-sub'),
     });
   }

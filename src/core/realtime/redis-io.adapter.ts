@@ -35,7 +35,7 @@ export class RedisIoAdapter extends IoAdapter {
     });
     const redis = this.nest.get(RedisService);
     const tokens = this.nest.get(TokenService);
-    const pub = redis.create('socket.io-pub');
+    const pub = redis.create('socket.io-pub', { enableAutoPipelining: true });
     const sub = redis.create('socket.io-sub');
     server.adapter(createAdapter(pub, sub, { key: `${this.config.redis.prefix}:socket.io` }));
 

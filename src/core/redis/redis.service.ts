@@ -19,7 +19,8 @@ export class RedisService implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.url = config.redis.url ?? 'redis://127.0.0.1:6379';
     this.prefix = config.redis.prefix;
-    this.client = this.create('main');
+    // Commands issued in the same tick go out in one write: far fewer syscalls under load.
+    this.client = this.create('main', { enableAutoPipelining: true });
   }
 
   key(...parts: (string | number)[]): string {
