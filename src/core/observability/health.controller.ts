@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/decorators';
@@ -18,7 +19,21 @@ export class HealthController {
   @SkipThrottle()
   @Get()
   @HealthCheck()
-  check() {
+  async check(@Res({ passthrough: true }) res: Response) {
+    try {
+      return await this.runChecks();
+    } catch (e) {
+      // A failing dependency is an expected state for this route, not an error to log: the
+      // 503 carries terminus' report of which dependency is down.
+      if (e instanceof ServiceUnavailableException) {
+        res.status(503);
+        return e.getResponse();
+      }
+      throw e;
+    }
+  }
+
+  private runChecks() {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 2000 }),
       async () => {
