@@ -23,6 +23,19 @@ describe('Socket.IO and GraphQL infrastructure', () => {
       await expect(connectSocket(t, u.token)).rejects.toThrow(/signed out/);
     });
 
+    it('disconnects the sockets of a session that signs out, and only those', async () => {
+      const u = await registerUser(t);
+      const other = await http(t).post('/api/auth/login').send({ email: u.email, password: u.password }).expect(200);
+      const mine = await connectSocket(t, u.token);
+      const otherDevice = await connectSocket(t, other.body.accessToken);
+      const revoked = nextEvent(mine, 'session_revoked');
+      const gone = new Promise((r) => mine.once('disconnect', r));
+      await http(t).post('/api/auth/logout').set('authorization', `Bearer ${u.token}`).send({}).expect(204);
+      expect(await revoked).toEqual({ reason: 'Signed out' });
+      expect(await gone).toBe('io server disconnect');
+      expect((await emitAck(otherDevice, 'whoami', {})).data.userId).toBe(u.id);
+    });
+
     it('authenticates from handshake.auth.token and answers acks in the contract shape', async () => {
       const s = await connectSocket(t, alice.token);
       const who = await emitAck(s, 'whoami', {});

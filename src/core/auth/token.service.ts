@@ -89,12 +89,16 @@ export class TokenService {
   /** Access tokens of a revoked session stop working at once, not at expiry. */
   async revokeSessions(sessionIds: string[]): Promise<void> {
     if (!sessionIds.length) return;
+    this.onRevoke?.(sessionIds);
     const multi = this.redis.client.multi();
     for (const sid of sessionIds) {
       multi.set(this.redis.key('auth', 'revoked-session', sid), '1', 'EX', this.config.jwt.accessTtlSeconds + 60);
     }
     await multi.exec();
   }
+
+  /** Set by the realtime layer: disconnects the revoked sessions' sockets. */
+  onRevoke?: (sessionIds: string[]) => void;
 
   async markRolesChanged(userId: string): Promise<void> {
     // iat has one-second resolution: tokens issued in this very second are refused too, and

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import { ServerEvent, ServerToClientEvents, userRoom } from './events';
+import { ServerEvent, ServerToClientEvents, sessionRoom, userRoom } from './events';
 
 /**
  * What feature modules call to reach sockets. Emits go through the Socket.IO Redis adapter,
@@ -47,6 +47,14 @@ export class RealtimePublisher {
 
   removeUserFrom(userId: string, room: string): void {
     this.server?.in(userRoom(userId)).socketsLeave(room);
+  }
+
+  /** A signed-out session's sockets are told why and disconnected, on every instance. */
+  disconnectSessions(sessionIds: string[], reason: string): void {
+    if (!this.server || !sessionIds.length) return;
+    const rooms = sessionIds.map(sessionRoom);
+    this.server.to(rooms).emit('session_revoked', { reason });
+    this.server.in(rooms).disconnectSockets(true);
   }
 
   disconnectUser(userId: string, reason: string): void {

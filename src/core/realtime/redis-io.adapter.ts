@@ -8,7 +8,7 @@ import { RedisService } from '../redis/redis.service';
 import { TokenService } from '../auth/token.service';
 import { DomainError } from '../http/domain-error';
 import { RealtimePublisher } from './realtime.publisher';
-import { userRoom } from './events';
+import { sessionRoom, userRoom } from './events';
 
 /**
  * Socket.IO server with: the Redis adapter (fan-out across instances), JWT authentication
@@ -50,7 +50,7 @@ export class RedisIoAdapter extends IoAdapter {
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : undefined;
         const user = await tokens.verify(token);
         socket.data.user = user;
-        await socket.join(userRoom(user.id));
+        await socket.join([userRoom(user.id), sessionRoom(user.sessionId)]);
         socket.use(([event, ...args], nextPacket) => {
           limiter.consume(socket.id).then(
             () => nextPacket(),
@@ -71,7 +71,9 @@ export class RedisIoAdapter extends IoAdapter {
       }
     });
 
-    this.nest.get(RealtimePublisher).attach(server);
+    const publisher = this.nest.get(RealtimePublisher);
+    publisher.attach(server);
+    tokens.onRevoke = (sessionIds) => publisher.disconnectSessions(sessionIds, 'Signed out');
     this.logger.log('Socket.IO ready with the Redis adapter');
     return server;
   }
