@@ -33,6 +33,8 @@ export interface ServerToClientEvents {
 export type ServerEvent = keyof ServerToClientEvents;
 
 export const userRoom = (userId: string) => `user:${userId}`;
+/** Every socket of one login session (a refresh-token family), on every instance. */
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 export interface Ack<T = unknown> {
   ok: boolean;
