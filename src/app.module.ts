@@ -23,8 +23,16 @@ import { ObservabilityModule } from './core/observability/observability.module';
 import { graphqlOptions } from './core/graphql/graphql.config';
 import { UsersModule } from './modules/users/users.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { ChatModule } from './modules/chat/chat.module';
+import { PresenceModule } from './modules/presence/presence.module';
+import { NotificationsModule } from './modules/notifications/notifications.module';
 import { LedgerModule } from './modules/ledger/ledger.module';
 import { WalletModule } from './modules/wallet/wallet.module';
+import { RewardsModule } from './modules/rewards/rewards.module';
+import { VideosModule } from './modules/videos/videos.module';
+import { TradingModule } from './modules/trading/trading.module';
+import { PricesModule } from './modules/prices/prices.module';
+import { P2PModule } from './modules/p2p/p2p.module';
 
 @Module({})
 export class AppModule {
@@ -48,7 +56,8 @@ export class AppModule {
           ...buildDataSourceOptions({
             url: config.database.url!,
             poolSize: config.database.poolSize,
-            migrationsRun: config.database.migrationsRun,
+            // Run by createApp() under an advisory lock, so replicas starting together take turns.
+            migrationsRun: false,
             logQueries: config.database.logQueries,
           }),
           autoLoadEntities: true,
@@ -59,7 +68,7 @@ export class AppModule {
           inject: [RedisService],
           useFactory: (redis: RedisService) => ({
             throttlers: [{ name: 'default', ttl: config.throttle.ttlSeconds * 1000, limit: config.throttle.limit }],
-            storage: new ThrottlerStorageRedisService(redis.create('throttler', { keyPrefix: `${config.redis.prefix}:throttle:` })),
+            storage: new ThrottlerStorageRedisService(redis.create('throttler', { keyPrefix: `${config.redis.prefix}:throttle:`, enableAutoPipelining: true })),
             errorMessage: 'Too many requests, slow down',
           }),
         }),
@@ -76,6 +85,14 @@ export class AppModule {
         AuthModule,
         LedgerModule,
         WalletModule,
+        PresenceModule,
+        ChatModule,
+        NotificationsModule,
+        TradingModule,
+        PricesModule,
+        P2PModule,
+        RewardsModule,
+        VideosModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

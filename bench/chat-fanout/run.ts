@@ -11,20 +11,35 @@
  *   npm run bench:chat                      full run (~4-6 min on 2 cores)
  *   npm run bench:chat -- --quick           smaller and shorter (smoke)
  *   options: --rooms 10 --per-room 100 --senders 10 --step-seconds 3 --no-redis-baseline
+ *            --only bare|bare-redis|app-sio|app-gql, --hold --start-rate N (one long step, for profiling;
+ *            BENCH_APP_NODE_ARGS="--cpu-prof" passes node flags to the app)
  *
+ * Server processes get BENCH_SERVER_NODE_ARGS (default --max-semi-space-size=64, all alike).
  * Loopback only; Postgres and Redis from BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL (default:
  * the local ones). Bounded: the whole run aborts after --max-minutes (default 12).
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { RawGqlWs, RawSocketIo, benchContent, percentile, pool } from './clients';
 
+/**
+ * Everything runs as plain compiled JavaScript, as `node dist/main.js` does in production:
+ * under ts-node every process would also load Node's REPL and with it the `domain` module,
+ * which puts every EventEmitter.emit on a slower path. So the first invocation transpiles the
+ * app (src/, migrations/) and this benchmark into a private temporary directory (no type
+ * check, no writes to the repository) and re-runs itself from there.
+ */
+const COMPILED = process.env.CHAT_BENCH_COMPILED === '1';
+/** The tree the servers run from: the transpiled copy when compiled, else the repository. */
 const ROOT = resolve(__dirname, '..', '..');
+const REPO = process.env.CHAT_BENCH_REPO ?? ROOT;
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -43,6 +58,12 @@ const MAX_MS = arg('max-minutes', 12) * 60_000;
 const P99_LIMIT_MS = 200;
 const START_RATE = arg('start-rate', 20); // messages per second, all rooms together
 const startedAt = Date.now();
+/**
+ * Node flags for every server process (bare and app alike). A 64 MB young generation keeps
+ * the short-lived per-delivery buffers out of the old space; with V8's default the app spends
+ * 100-400 ms in Mark-Compact pauses under this load (see docs/BENCHMARKS.md).
+ */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
 
 function checkBudget() {
   if (Date.now() - startedAt > MAX_MS) throw new Error(`benchmark exceeded its ${MAX_MS / 60_000} minute budget`);
@@ -90,10 +111,10 @@ async function stopChild(child: ChildProcess) {
   children.delete(child);
 }
 
-async function startBare(redis: boolean): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'bare-server.ts'), ...(redis ? ['--redis', REDIS_URL] : [])], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), NODE_ENV: 'production' },
+async function startBare(redis: boolean): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, join(__dirname, 'bare-server.js'), ...(redis ? ['--redis', REDIS_URL] : [])], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, NODE_PATH: join(REPO, 'node_modules'), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -106,19 +127,19 @@ async function startBare(redis: boolean): Promise<{ url: string; stop(): Promise
     });
     child.once('exit', (code) => fail(new Error(`bare server exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopChild(child) };
 }
 
-async function startApp(): Promise<{ url: string; stop(): Promise<void> }> {
+async function startApp(): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
   const db = `softchat_bench_chat_${randomBytes(4).toString('hex')}`;
   await adminQuery(`CREATE DATABASE "${db}"`);
   const port = await freePort();
-  const nodeArgs = process.env.BENCH_APP_NODE_ARGS ? process.env.BENCH_APP_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
-    cwd: ROOT,
+  const nodeArgs = [...SERVER_NODE_ARGS, ...(process.env.BENCH_APP_NODE_ARGS ? process.env.BENCH_APP_NODE_ARGS.split(' ') : [])];
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'src', 'main.js')], {
+    cwd: REPO,
     env: {
       PATH: process.env.PATH,
-      TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+      NODE_PATH: join(REPO, 'node_modules'),
       NODE_ENV: 'production',
       DATABASE_URL: dbUrl(db),
       DATABASE_POOL_SIZE: '16',
@@ -155,6 +176,7 @@ async function startApp(): Promise<{ url: string; stop(): Promise<void> }> {
   }
   return {
     url,
+    pid: child.pid,
     async stop() {
       await stopChild(child);
       await adminQuery(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
@@ -174,6 +196,25 @@ async function api<T = any>(url: string, method: string, path: string, body?: un
 }
 
 // ------------------------------------------------------------------ measurement
+
+/** CPU time (user + system, ms) a process has used so far; a noise-robust cost measure. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 class Recorder {
   step = 0;
@@ -197,17 +238,23 @@ interface StepResult {
   p50: number;
   p99: number;
   ackErrors: number;
+  /** send → ack (stored and announced) latency, p99 (ms). */
+  ackP99: number;
+  /** Server process CPU per delivered message (µs), step and drain included. */
+  cpuUsPerDelivery: number;
   ok: boolean;
 }
 
-async function runStep(rec: Recorder, senders: Sender[], rate: number, receiversPerMessage: number, durationMs = STEP_MS): Promise<StepResult> {
+async function runStep(rec: Recorder, senders: Sender[], rate: number, receiversPerMessage: number, durationMs = STEP_MS, pid?: number): Promise<StepResult> {
   checkBudget();
+  const cpuBefore = cpuMs(pid);
   rec.step += 1;
   rec.lat = [];
   const step = rec.step;
   let sent = 0;
   let settled = 0;
   let ackErrors = 0;
+  const ackLat: number[] = [];
   const start = performance.now();
   const end = start + durationMs;
   await new Promise<void>((done) => {
@@ -217,8 +264,10 @@ async function runStep(rec: Recorder, senders: Sender[], rate: number, receivers
       while (sent < target) {
         const s = senders[sent % senders.length];
         sent += 1;
+        const sentAt = performance.now();
         s.send(s.roomId, benchContent(step)).then(
           (a) => {
+            ackLat.push(performance.now() - sentAt);
             settled += 1;
             if (!a.ok) ackErrors += 1;
           },
@@ -252,6 +301,8 @@ async function runStep(rec: Recorder, senders: Sender[], rate: number, receivers
     p50: percentile(lat, 50, missing),
     p99,
     ackErrors,
+    ackP99: percentile(Float64Array.from(ackLat).sort(), 99, Math.max(0, sent - ackLat.length)),
+    cpuUsPerDelivery: lat.length ? ((cpuMs(pid) - cpuBefore) * 1000) / lat.length : NaN,
     ok: p99 <= P99_LIMIT_MS && ackErrors === 0,
   };
   rec.step += 1; // late deliveries of this step are ignored from here on
@@ -262,50 +313,76 @@ const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '∞');
 
 function printStep(label: string, r: StepResult) {
   console.log(
-    `  ${label.padEnd(26)} offered ${fmt(r.rate).padStart(5)} msg/s → delivered ${fmt(r.deliveredPerSec).padStart(7)}/s ` +
-      `(${r.delivered}/${r.expected})  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms${r.ackErrors ? `  ack errors ${r.ackErrors}` : ''}  ${r.ok ? 'ok' : 'OVER'}`,
+    `  ${label.padEnd(34)} offered ${fmt(r.rate).padStart(5)} msg/s → delivered ${fmt(r.deliveredPerSec).padStart(7)}/s ` +
+      `(${r.delivered}/${r.expected})  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  ack p99 ${fmt(r.ackP99, 1).padStart(6)} ms  cpu ${fmt(r.cpuUsPerDelivery, 1).padStart(5)} µs/delivery${r.ackErrors ? `  ack errors ${r.ackErrors}` : ''}  ${r.ok ? 'ok' : 'OVER'}`,
   );
 }
 
-interface Summary {
+interface Target {
   label: string;
-  best: StepResult | null;
+  /** The server process under test (for its CPU time). */
+  pid?: number;
+  rec: Recorder;
+  senders: Sender[];
   steps: StepResult[];
+  lastOk: StepResult | null;
+  firstOver: StepResult | null;
+  nextRate: number;
+  bisections: number;
+  close(): void;
 }
 
-/** Geometric ramp until p99 > 200 ms, then three bisection steps. */
-async function ramp(label: string, rec: Recorder, senders: Sender[], receiversPerMessage: number): Promise<Summary> {
-  const steps: StepResult[] = [];
-  let lastOk: StepResult | null = null;
-  let firstOver: StepResult | null = null;
-  let rate = START_RATE;
-  while (!firstOver) {
-    const r = await runStep(rec, senders, rate, receiversPerMessage);
-    printStep(label, r);
-    steps.push(r);
-    if (r.ok) lastOk = r;
-    else firstOver = r;
-    rate = Math.round(rate * 1.6);
-    if (rate > 50_000) break;
-  }
-  for (let i = 0; i < 3 && lastOk && firstOver && firstOver.rate - lastOk.rate > 2; i++) {
-    const mid = Math.round((lastOk.rate + firstOver.rate) / 2);
-    const r = await runStep(rec, senders, mid, receiversPerMessage);
-    printStep(label, r);
-    steps.push(r);
-    if (r.ok) lastOk = r;
-    else firstOver = r;
-  }
-  const passing = steps.filter((s) => s.ok);
-  const best = passing.length ? passing.reduce((x, y) => (y.deliveredPerSec > x.deliveredPerSec ? y : x)) : null;
-  return { label, best, steps };
+/** Geometric ramp until p99 > 200 ms, then three bisection steps; null when this target is done. */
+function nextRate(t: Target): number | null {
+  if (flag('hold')) return t.steps.length ? null : START_RATE;
+  if (!t.firstOver) return t.nextRate <= 50_000 ? t.nextRate : null;
+  if (t.bisections >= 3 || !t.lastOk || t.firstOver.rate - t.lastOk.rate <= 2) return null;
+  return Math.round((t.lastOk.rate + t.firstOver.rate) / 2);
 }
 
-// ------------------------------------------------------------------ phases
+function record(t: Target, r: StepResult) {
+  t.steps.push(r);
+  printStep(t.label, r);
+  if (t.firstOver) t.bisections += 1;
+  if (r.ok) t.lastOk = r;
+  else t.firstOver = r;
+  if (!t.firstOver) t.nextRate = Math.round(t.nextRate * 1.6);
+}
+
+function best(t: Target): StepResult | null {
+  const passing = t.steps.filter((s) => s.ok);
+  return passing.length ? passing.reduce((x, y) => (y.deliveredPerSec > x.deliveredPerSec ? y : x)) : null;
+}
+
+/**
+ * Interleaved ramps: every round runs one step on each target still searching, back to back,
+ * so background load on a shared machine hits all targets alike.
+ */
+async function rampAll(targets: Target[]) {
+  console.log('\nramp (interleaved: one step per target per round)');
+  for (;;) {
+    let ran = false;
+    for (const t of targets) {
+      const rate = nextRate(t);
+      if (rate === null) continue;
+      ran = true;
+      let r = await runStep(t.rec, t.senders, rate, PER_ROOM, STEP_MS, t.pid);
+      if (!r.ok && !flag('hold')) {
+        // On a shared machine one step can catch someone else's burst: over only if a retry is too.
+        printStep(`${t.label} (retry)`, r);
+        r = await runStep(t.rec, t.senders, rate, PER_ROOM, STEP_MS, t.pid);
+      }
+      record(t, r);
+    }
+    if (!ran) return;
+  }
+}
+
+// ------------------------------------------------------------------ targets
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-async function socketIoPhase(label: string, url: string, roomIds: string[], authFor: (i: number) => Record<string, string>): Promise<Summary> {
+async function socketIoTarget(label: string, pid: number | undefined, url: string, roomIds: string[], authFor: (i: number) => Record<string, string>): Promise<Target> {
   const rec = new Recorder();
   const sockets = await pool(range(ROOMS * PER_ROOM), 50, async (i) => {
     const s = await RawSocketIo.connect(url, authFor(i), rec.onDelivery);
@@ -321,15 +398,23 @@ async function socketIoPhase(label: string, url: string, roomIds: string[], auth
       senders.push({ roomId: roomIds[r], send: (roomId, content) => s.emitAck('send_message', { roomId, content }) });
     }
   }
-  console.log(`\n${label}: ${sockets.length} sockets in ${ROOMS} rooms, ${senders.length} senders`);
-  await runStep(rec, senders, 10, PER_ROOM, 1000); // warm-up
-  const summary = await ramp(label, rec, senders, PER_ROOM);
-  sockets.forEach((s) => s.close());
-  await new Promise((r) => setTimeout(r, 1500));
-  return summary;
+  const w = await runStep(rec, senders, 10, PER_ROOM, 1000); // warm-up
+  console.log(`${label}: ${sockets.length} sockets in ${ROOMS} rooms, ${senders.length} senders (warm-up ${w.delivered}/${w.expected})`);
+  return {
+    label,
+    pid,
+    rec,
+    senders,
+    steps: [],
+    lastOk: null,
+    firstOver: null,
+    nextRate: START_RATE,
+    bisections: 0,
+    close: () => sockets.forEach((x) => x.close()),
+  };
 }
 
-async function graphqlPhase(label: string, url: string, roomIds: string[], users: { token: string }[]): Promise<Summary> {
+async function graphqlTarget(label: string, pid: number | undefined, url: string, roomIds: string[], users: { token: string }[]): Promise<Target> {
   const rec = new Recorder();
   const query =
     'subscription($r: ID!) { messageAdded(roomId: $r) { id roomId seq senderId senderUsername content clientMessageId createdAt } }';
@@ -343,16 +428,25 @@ async function graphqlPhase(label: string, url: string, roomIds: string[], users
     return { r, s: await RawSocketIo.connect(url, { token: users[r * PER_ROOM + k].token }, () => undefined) };
   });
   const senders: Sender[] = senderSockets.map(({ r, s }) => ({ roomId: roomIds[r], send: (roomId, content) => s.emitAck('send_message', { roomId, content }) }));
-  console.log(`\n${label}: ${subs.length} subscriptions in ${ROOMS} rooms, ${senders.length} senders`);
   // Subscriptions become active asynchronously (membership check, Redis SUBSCRIBE): warm up until all deliver.
-  for (let i = 0; i < 20; i++) {
-    const w = await runStep(rec, senders, 10, PER_ROOM, 1000);
-    if (w.delivered === w.expected) break;
-  }
-  const summary = await ramp(label, rec, senders, PER_ROOM);
-  subs.forEach((s) => s.close());
-  senderSockets.forEach(({ s }) => s.close());
-  return summary;
+  let w: StepResult | null = null;
+  for (let i = 0; i < 20 && (!w || w.delivered !== w.expected); i++) w = await runStep(rec, senders, 10, PER_ROOM, 1000);
+  console.log(`${label}: ${subs.length} subscriptions in ${ROOMS} rooms, ${senders.length} senders (warm-up ${w!.delivered}/${w!.expected})`);
+  return {
+    label,
+    pid,
+    rec,
+    senders,
+    steps: [],
+    lastOk: null,
+    firstOver: null,
+    nextRate: START_RATE,
+    bisections: 0,
+    close: () => {
+      subs.forEach((x) => x.close());
+      senderSockets.forEach(({ s }) => s.close());
+    },
+  };
 }
 
 function machine() {
@@ -375,22 +469,26 @@ function machine() {
 async function main() {
   console.log(`chat-fanout: ${ROOMS} rooms × ${PER_ROOM} sockets, ${SENDERS} senders per room, ${STEP_MS / 1000} s steps, p99 limit ${P99_LIMIT_MS} ms`);
   console.log(`machine: ${machine()}`);
-  const summaries: Summary[] = [];
-
+  console.log(`server node flags: ${SERVER_NODE_ARGS.join(' ') || '(none)'}`);
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const want = (phase: string) => !ONLY || ONLY === phase;
-  if (want('bare')) {
-    const bare = await startBare(false);
-    summaries.push(await socketIoPhase('bare Socket.IO', bare.url, range(ROOMS).map((r) => `bench-room-${r}`), (i) => ({ userId: `u${i}` })));
-    await bare.stop();
-  }
-  if ((!ONLY && !flag('no-redis-baseline')) || ONLY === 'bare-redis') {
-    const bareRedis = await startBare(true);
-    summaries.push(await socketIoPhase('bare Socket.IO + Redis', bareRedis.url, range(ROOMS).map((r) => `bench-room-${r}`), (i) => ({ userId: `u${i}` })));
-    await bareRedis.stop();
-  }
-  if (want('app-sio') || want('app-gql')) {
-    const app = await startApp();
-    try {
+  const targets: Target[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const bareRooms = range(ROOMS).map((r) => `bench-room-${r}`);
+    if (want('bare')) {
+      const bare = await startBare(false);
+      stops.push(bare.stop);
+      targets.push(await socketIoTarget('bare Socket.IO', bare.pid, bare.url, bareRooms, (i) => ({ userId: `u${i}` })));
+    }
+    if ((!ONLY && !flag('no-redis-baseline')) || ONLY === 'bare-redis') {
+      const bareRedis = await startBare(true);
+      stops.push(bareRedis.stop);
+      targets.push(await socketIoTarget('bare Socket.IO + Redis', bareRedis.pid, bareRedis.url, bareRooms, (i) => ({ userId: `u${i}` })));
+    }
+    if (want('app-sio') || want('app-gql')) {
+      const app = await startApp();
+      stops.push(app.stop);
       const n = ROOMS * PER_ROOM;
       const tag = randomBytes(2).toString('hex');
       const users = await pool(range(n), 16, async (i) => {
@@ -398,31 +496,100 @@ async function main() {
         const res = await api(app.url, 'POST', '/api/auth/register', { username: name, email: `${name}@bench.test`, password: 'bench-password-1' });
         return { id: res.user.id as string, token: res.accessToken as string };
       });
-      const roomIds = await pool(range(ROOMS), 4, async (r) => (await api(app.url, 'POST', '/api/chat/rooms', { name: `bench ${r}` }, users[r * PER_ROOM].token)).id as string);
-      // Everyone joins their room (membership); the Socket.IO phase also listens.
-      await pool(range(n), 16, (i) => api(app.url, 'POST', `/api/chat/rooms/${roomIds[Math.floor(i / PER_ROOM)]}/join`, {}, users[i].token));
-      if (want('app-sio')) summaries.push(await socketIoPhase('app Socket.IO', app.url, roomIds, (i) => ({ token: users[i].token })));
-      if (want('app-gql')) summaries.push(await graphqlPhase('app graphql-ws', app.url, roomIds, users));
-    } finally {
-      await app.stop();
+      // Separate rooms for the two transports, so that measuring one does not load the other.
+      const makeRooms = (kind: string) =>
+        pool(range(ROOMS), 4, async (r) => (await api(app.url, 'POST', '/api/chat/rooms', { name: `bench ${kind} ${r}` }, users[r * PER_ROOM].token)).id as string);
+      const sioRooms = await makeRooms('sio');
+      const gqlRooms = await makeRooms('gql');
+      await pool(range(n), 16, async (i) => {
+        const room = Math.floor(i / PER_ROOM);
+        await api(app.url, 'POST', `/api/chat/rooms/${sioRooms[room]}/join`, {}, users[i].token);
+        await api(app.url, 'POST', `/api/chat/rooms/${gqlRooms[room]}/join`, {}, users[i].token);
+      });
+      if (want('app-sio')) targets.push(await socketIoTarget('app Socket.IO', app.pid, app.url, sioRooms, (i) => ({ token: users[i].token })));
+      if (want('app-gql')) targets.push(await graphqlTarget('app graphql-ws', app.pid, app.url, gqlRooms, users));
     }
+
+    await rampAll(targets);
+  } finally {
+    targets.forEach((t) => t.close());
+    for (const stop of stops.reverse()) await stop();
   }
 
   console.log('\nResult: highest delivered messages/s with p99 ≤ 200 ms (deliveries = messages × sockets in the room)');
-  const bareBest = summaries.find((s) => s.label === 'bare Socket.IO')?.best?.deliveredPerSec ?? NaN;
-  const appSio = summaries.find((s) => s.label === 'app Socket.IO')?.best?.deliveredPerSec ?? NaN;
-  for (const s of summaries) {
-    const b = s.best;
-    const vsBare = b ? `${fmt((b.deliveredPerSec / bareBest) * 100)}% of bare` : '';
-    const vsSio = s.label === 'app graphql-ws' && b ? `, ${fmt((b.deliveredPerSec / appSio) * 100)}% of app Socket.IO` : '';
+  const bestOf = (label: string) => {
+    const t = targets.find((x) => x.label === label);
+    return t ? (best(t)?.deliveredPerSec ?? NaN) : NaN;
+  };
+  const bareBest = bestOf('bare Socket.IO');
+  const appSio = bestOf('app Socket.IO');
+  for (const t of targets) {
+    const b = best(t);
+    const ratios = [
+      Number.isFinite(bareBest) && b ? `${fmt((b.deliveredPerSec / bareBest) * 100)}% of bare` : '',
+      t.label === 'app graphql-ws' && b && Number.isFinite(appSio) ? `${fmt((b.deliveredPerSec / appSio) * 100)}% of app Socket.IO` : '',
+    ].filter(Boolean);
     console.log(
-      `  ${s.label.padEnd(26)} ${b ? `${fmt(b.deliveredPerSec).padStart(7)}/s at ${fmt(b.rate)} msg/s offered, p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms  (${vsBare}${vsSio})` : 'no step met the p99 limit'}`,
+      `  ${t.label.padEnd(26)} ${
+        b ? `${fmt(b.deliveredPerSec).padStart(7)}/s at ${fmt(b.rate)} msg/s offered, p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms${ratios.length ? `  (${ratios.join(', ')})` : ''}` : 'no step met the p99 limit'
+      }`,
     );
   }
-  console.log(`\nelapsed ${Math.round((Date.now() - startedAt) / 1000)} s`);
+  console.log('\nServer CPU per delivered message (median over the passing steps; lower is better, unaffected by other load):');
+  for (const t of targets) {
+    const v = t.steps.filter((x) => x.ok && Number.isFinite(x.cpuUsPerDelivery)).map((x) => x.cpuUsPerDelivery).sort((x, y) => x - y);
+    console.log(`  ${t.label.padEnd(26)} ${v.length ? `${fmt(v[Math.floor(v.length / 2)], 1)} µs` : 'n/a'}`);
+  }
+  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; elapsed ${Math.round((Date.now() - startedAt) / 1000)} s`);
 }
 
-main()
+function transpileTree(from: string, to: string) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  for (const name of readdirSync(from)) {
+    const src = join(from, name);
+    if (statSync(src).isDirectory()) {
+      transpileTree(src, join(to, name));
+      continue;
+    }
+    if (!name.endsWith('.ts') || name.endsWith('.d.ts') || name.endsWith('.spec.ts')) continue;
+    const out = ts.transpileModule(readFileSync(src, 'utf8'), {
+      fileName: src,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        resolveJsonModule: true,
+      },
+    });
+    mkdirSync(to, { recursive: true });
+    writeFileSync(join(to, name.replace(/\.ts$/, '.js')), out.outputText);
+  }
+}
+
+async function compileAndRerun(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'softchat-chat-bench-'));
+  try {
+    const t0 = Date.now();
+    for (const part of ['src', 'migrations', join('bench', 'chat-fanout')]) transpileTree(join(ROOT, part), join(dir, part));
+    console.log(`transpiled the app and the benchmark into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const child = spawn(process.execPath, [join(dir, 'bench', 'chat-fanout', 'run.js'), ...process.argv.slice(2)], {
+      cwd: ROOT,
+      env: { ...process.env, CHAT_BENCH_COMPILED: '1', CHAT_BENCH_REPO: ROOT, NODE_PATH: join(ROOT, 'node_modules') },
+      stdio: 'inherit',
+    });
+    process.on('SIGINT', () => child.kill('SIGINT'));
+    return await new Promise<number>((ok) => child.once('exit', (code) => ok(code ?? 1)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!COMPILED) {
+  void compileAndRerun().then((code) => process.exit(code));
+} else main()
   .then(() => process.exit(0))
   .catch((e) => {
     console.error(e);

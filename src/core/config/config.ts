@@ -32,14 +32,35 @@ export interface AppConfig {
   };
   graphql: { maxDepth: number; maxAliases: number; maxCost: number; playground: boolean };
   priceFeeds: { coingeckoApiKey: string | null; coinmarketcapApiKey: string | null; binanceApiKey: string | null };
-  p2p: { minPaymentWindowSeconds: number; releaseWindowSeconds: number };
+  prices: {
+    /** Price sources in order of preference: internal (own trades), coingecko, coinmarketcap, binance. */
+    providers: PriceProviderName[];
+    refreshSeconds: number;
+    requestTimeoutMs: number;
+    /** Sources further apart than this (basis points of the median) disagree: the median is served. */
+    disagreementBps: number;
+    /** Minimum time between two calls to one external provider, across instances. */
+    minRequestIntervalMs: number;
+    coingeckoBaseUrl: string;
+    coingeckoPlan: 'demo' | 'pro';
+    coinmarketcapBaseUrl: string;
+    binanceBaseUrl: string;
+  };
+  p2p: { minPaymentWindowSeconds: number; releaseWindowSeconds: number; sweepIntervalSeconds: number };
   fees: { tradingBps: number; p2pBps: number; tipBps: number; transferBps: number };
   wallet: { btcNetwork: 'mainnet' | 'testnet'; btcXpub: string | null; ethXpub: string | null };
+  /** SOFT amounts are decimal strings (8 decimals), parsed by the rewards module. */
+  rewards: { poolSeed: string; sweepIntervalSeconds: number; stuckAfterSeconds: number; maxVideoReward: string };
+  watch: { heartbeatMinIntervalMs: number; clockToleranceMs: number; maxHeartbeatGapMs: number };
+  viewers: { heartbeatMs: number; ttlMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
   queuesEnabled: boolean;
 }
+
+export const PRICE_PROVIDER_NAMES = ['internal', 'coingecko', 'coinmarketcap', 'binance'] as const;
+export type PriceProviderName = (typeof PRICE_PROVIDER_NAMES)[number];
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -197,6 +218,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) r.problems.push('REDIS_PREFIX may hold only letters, digits and _.:- (at most 64)');
 
   const bps = (name: string) => r.int(name, 0, 0, 10000);
+  /** A SOFT amount (8 decimals) as a plain decimal string; "0" allowed. */
+  const softAmount = (name: string, fallback: string): string => {
+    const v = r.str(name, fallback);
+    if (!/^\d{1,30}(\.\d{1,8})?$/.test(v)) {
+      r.problems.push(`${name} must be a SOFT amount like 1000000 or 0.5 (at most 8 decimals), got "${v}"`);
+      return fallback;
+    }
+    return v;
+  };
+
+  const feedKeys = { coingecko: r.optional('COINGECKO_API_KEY'), coinmarketcap: r.optional('COINMARKETCAP_API_KEY'), binance: r.optional('BINANCE_API_KEY') };
+  const coingeckoPlan = r.oneOf('COINGECKO_PLAN', ['demo', 'pro'] as const, 'demo');
+  let priceProviders: PriceProviderName[];
+  const providersRaw = r.raw('PRICE_PROVIDERS');
+  if (providersRaw) {
+    priceProviders = [...new Set(providersRaw.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean))] as PriceProviderName[];
+    const unknown = priceProviders.filter((p) => !(PRICE_PROVIDER_NAMES as readonly string[]).includes(p));
+    if (unknown.length) r.problems.push(`PRICE_PROVIDERS has unknown providers: ${unknown.join(', ')} (known: ${PRICE_PROVIDER_NAMES.join(', ')})`);
+    if (priceProviders.includes('coinmarketcap') && !feedKeys.coinmarketcap) r.problems.push('PRICE_PROVIDERS lists coinmarketcap but COINMARKETCAP_API_KEY is not set');
+  } else {
+    // Default: every external feed that has a key, then the platform's own trades (works offline).
+    priceProviders = [...(['coingecko', 'coinmarketcap', 'binance'] as const).filter((p) => feedKeys[p]), 'internal'];
+  }
 
   const config: AppConfig = {
     nodeEnv,
@@ -245,9 +289,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
       coinmarketcapApiKey: r.optional('COINMARKETCAP_API_KEY'),
       binanceApiKey: r.optional('BINANCE_API_KEY'),
     },
+    prices: {
+      providers: priceProviders,
+      refreshSeconds: r.int('PRICE_REFRESH_SECONDS', 60, 1, 86400),
+      requestTimeoutMs: r.int('PRICE_REQUEST_TIMEOUT_MS', 5000, 100, 60000),
+      disagreementBps: r.int('PRICE_DISAGREEMENT_BPS', 100, 1, 10000),
+      minRequestIntervalMs: r.int('PRICE_MIN_REQUEST_INTERVAL_MS', 2000, 0, 3_600_000),
+      coingeckoBaseUrl:
+        r.url('COINGECKO_BASE_URL', ['http:', 'https:']) ?? (coingeckoPlan === 'pro' ? 'https://pro-api.coingecko.com/api/v3' : 'https://api.coingecko.com/api/v3'),
+      coingeckoPlan,
+      coinmarketcapBaseUrl: r.url('COINMARKETCAP_BASE_URL', ['http:', 'https:']) ?? 'https://pro-api.coinmarketcap.com',
+      binanceBaseUrl: r.url('BINANCE_BASE_URL', ['http:', 'https:']) ?? 'https://api.binance.com',
+    },
     p2p: {
       minPaymentWindowSeconds: r.int('P2P_MIN_PAYMENT_WINDOW_SECONDS', 300, 1, 86400),
       releaseWindowSeconds: r.int('P2P_RELEASE_WINDOW_SECONDS', 1800, 1, 7 * 86400),
+      sweepIntervalSeconds: r.int('P2P_SWEEP_INTERVAL_SECONDS', 30, 1, 3600),
     },
     fees: {
       tradingBps: bps('TRADING_FEE_BPS'),
@@ -264,7 +321,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
     serveClient: r.bool('SERVE_CLIENT', true),
     metricsEnabled: r.bool('METRICS_ENABLED', true),
     queuesEnabled: r.bool('QUEUE_WORKERS', true),
+    rewards: {
+      poolSeed: softAmount('REWARDS_POOL_SEED', '1000000'),
+      sweepIntervalSeconds: r.int('REWARDS_SWEEP_INTERVAL_SECONDS', 60, 1, 86400),
+      stuckAfterSeconds: r.int('REWARDS_STUCK_AFTER_SECONDS', 30, 0, 86400),
+      maxVideoReward: softAmount('REWARDS_MAX_VIDEO_REWARD', '10'),
+    },
+    watch: {
+      heartbeatMinIntervalMs: r.int('WATCH_HEARTBEAT_MIN_INTERVAL_MS', 1000, 50, 60_000),
+      clockToleranceMs: r.int('WATCH_CLOCK_TOLERANCE_MS', 2000, 0, 60_000),
+      maxHeartbeatGapMs: r.int('WATCH_MAX_HEARTBEAT_GAP_SECONDS', 30, 1, 3600) * 1000,
+    },
+    viewers: {
+      heartbeatMs: r.int('VIEWERS_HEARTBEAT_MS', 2000, 100, 60_000),
+      ttlMs: r.int('VIEWERS_TTL_MS', 8000, 300, 600_000),
+    },
   };
+  if (config.viewers.ttlMs < config.viewers.heartbeatMs * 2) r.problems.push('VIEWERS_TTL_MS must be at least twice VIEWERS_HEARTBEAT_MS');
 
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;

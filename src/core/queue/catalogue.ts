@@ -4,6 +4,11 @@
  */
 export const QUEUE_CATALOGUE = {
   maintenance: ['purge-refresh-tokens', 'purge-idempotency-keys'],
+  notifications: ['dispatch', 'deliver'],
+  trading: ['expire-order'],
+  prices: ['refresh'],
+  p2p: ['payment-window', 'release-window', 'sweep'],
+  rewards: ['payout'],
 } as const;
 
 export type QueueName = keyof typeof QUEUE_CATALOGUE;
@@ -11,5 +16,8 @@ export type JobName<Q extends QueueName> = (typeof QUEUE_CATALOGUE)[Q][number];
 
 /** Per-queue worker settings; defaults apply when absent. */
 export const QUEUE_SETTINGS: Partial<Record<QueueName, { concurrency?: number }>> = {
+  // Payouts wait on the database, not the CPU: more in flight keeps the pool account busy.
+  rewards: { concurrency: 16 },
   maintenance: { concurrency: 1 },
+  prices: { concurrency: 1 },
 };

@@ -9,9 +9,11 @@ export interface ServerToClientEvents {
   typing_started: { roomId: string; userId: string };
   typing_stopped: { roomId: string; userId: string };
   order_update: { orderId: string; status: string; data: unknown };
-  price_update: { symbol: string; price: string; change: string };
+  /** `change` is the 24 h change in percent. */
+  price_update: { symbol: string; price: string; change: string; currency?: string; source?: string; updatedAt?: string };
   orderbook_update: { pairId: string; sequence: number; bids: [string, string][]; asks: [string, string][] };
-  trade_executed: { pairId: string; price: string; quantity: string; side: string; at: string };
+  /** `side` is the taker's. */
+  trade_executed: { id?: string; pairId: string; price: string; quantity: string; quoteAmount?: string; side: string; at: string };
   new_notification: { notification: unknown };
   /** `status` is online, away or busy (a change between these is announced too). */
   user_online: { userId: string; status?: string };
@@ -21,8 +23,28 @@ export interface ServerToClientEvents {
   battle_ended: { battleId: string; winnerId: string | null };
   balance_update: { userId: string; balances: unknown[] };
   transaction_complete: { transactionId: string; details: unknown };
-  reward_earned: { userId: string; reward: unknown };
-  escrow_update: { escrow: unknown };
+  reward_earned: {
+    userId: string;
+    reward: { id: string; action: string; targetId: string | null; amount: string; asset: 'SOFT'; status: 'paid'; createdAt: string; paidAt: string | null };
+  };
+  /** A P2P escrow changed (src/modules/p2p): to both parties. Money as decimal strings; the view carries more fields. */
+  escrow_update: {
+    escrow: {
+      id: string;
+      offerId: string | null;
+      sellerId: string;
+      buyerId: string;
+      asset: string;
+      amount: string;
+      fiatCurrency: string;
+      fiatAmount: string;
+      status: 'awaiting_payment' | 'paid' | 'disputed' | 'released' | 'cancelled' | 'refunded';
+      paymentDeadline: string;
+      releaseDeadline: string | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
   tip_received: { tip: unknown };
   /** The caller's account changed (roles updated by an admin). */
   user_updated: { user: { id: string; username: string; email: string; roles: string[] } };

@@ -1,0 +1,116 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { NotificationsService } from '../notifications/notifications.service';
+import type { EscrowAction } from './escrow.machine';
+import type { EscrowView } from './p2p.views';
+
+/** GraphQL topic of one escrow's changes. */
+export const escrowTopic = (escrowId: string) => `p2p:escrow:${escrowId}`;
+
+export type EscrowChange = EscrowAction | 'created';
+
+interface Note {
+  to: string[];
+  title: string;
+  body: string;
+}
+
+/**
+ * After a commit: `escrow_update {escrow}` to both parties' sockets (every device, every
+ * instance), `escrowUpdated` to GraphQL subscribers of the escrow, and an inbox notification
+ * for whoever should act or know (deduplicated per escrow and status, so a retried job or a
+ * replayed request notifies once).
+ */
+@Injectable()
+export class P2PAnnouncer {
+  private readonly logger = new Logger('P2P');
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly publisher: RealtimePublisher,
+    private readonly pubsub: GqlPubSub,
+    private readonly notifications: NotificationsService,
+  ) {}
+
+  async announce(escrow: EscrowView, change: EscrowChange, actorId: string | null): Promise<void> {
+    this.publisher.toUser([escrow.sellerId, escrow.buyerId], 'escrow_update', { escrow });
+    this.pubsub.publish(escrowTopic(escrow.id), { escrowUpdated: escrow }).catch((e) => this.logger.warn(`escrowUpdated publish failed: ${e.message}`));
+    try {
+      const notes = await this.notesFor(escrow, change, actorId);
+      for (const n of notes) {
+        if (!n.to.length) continue;
+        await this.notifications.notify(
+          n.to,
+          { type: 'escrow', title: n.title.slice(0, 200), body: n.body.slice(0, 2000), data: { escrowId: escrow.id, status: escrow.status, change } },
+          { dedupeKey: `p2p:${escrow.id}:${escrow.status}` },
+        );
+      }
+    } catch (e) {
+      this.logger.warn(`escrow notification failed for ${escrow.id}: ${(e as Error).message}`);
+    }
+  }
+
+  private async notesFor(e: EscrowView, change: EscrowChange, actorId: string | null): Promise<Note[]> {
+    const crypto = `${e.amount} ${e.asset}`;
+    const fiat = `${e.fiatAmount} ${e.fiatCurrency}`;
+    const other = (id: string | null) => (id === e.sellerId ? [e.buyerId] : id === e.buyerId ? [e.sellerId] : [e.sellerId, e.buyerId]);
+    const both = [e.sellerId, e.buyerId];
+    switch (change) {
+      case 'created': {
+        const to = other(actorId);
+        const forBuyer = to.includes(e.buyerId);
+        return [
+          {
+            to,
+            title: 'New P2P trade',
+            body: forBuyer
+              ? `You are buying ${crypto} for ${fiat} via ${e.paymentMethod}. Pay by ${e.paymentDeadline}, then mark the trade as paid.`
+              : `${crypto} of yours is held in escrow for a buyer paying ${fiat} via ${e.paymentMethod}.`,
+          },
+        ];
+      }
+      case 'confirm':
+        return [
+          {
+            to: [e.sellerId],
+            title: 'The buyer marked the trade as paid',
+            body: `Check that ${fiat} arrived via ${e.paymentMethod}, then release ${crypto} (by ${e.releaseDeadline}).`,
+          },
+        ];
+      case 'release':
+        return [{ to: [e.buyerId], title: 'Crypto released', body: `${crypto} from your P2P trade is now in your wallet.` }];
+      case 'cancel':
+        return [{ to: [e.sellerId], title: 'Trade cancelled by the buyer', body: `${crypto} held for the trade is available again.` }];
+      case 'expire_payment':
+        return [
+          {
+            to: both,
+            title: 'Trade cancelled: the payment window ended',
+            body: `No payment was marked in time; ${crypto} held for the trade went back to the seller.`,
+          },
+        ];
+      case 'dispute':
+      case 'expire_release':
+        return [
+          {
+            to: change === 'dispute' ? other(actorId) : both,
+            title: change === 'dispute' ? 'Your P2P trade is disputed' : 'Trade disputed: the release window ended',
+            body: `${crypto} stays in escrow until an arbitrator decides. Reason: ${e.dispute?.reason ?? ''}`,
+          },
+          { to: await this.adminIds(), title: 'P2P dispute to arbitrate', body: `Escrow ${e.id}: ${crypto} for ${fiat}.` },
+        ];
+      case 'resolve_release':
+        return [{ to: both, title: 'Dispute resolved: released to the buyer', body: `${crypto} went to the buyer. ${e.dispute?.resolutionNote ?? ''}`.trim() }];
+      case 'resolve_refund':
+        return [{ to: both, title: 'Dispute resolved: refunded to the seller', body: `${crypto} went back to the seller. ${e.dispute?.resolutionNote ?? ''}`.trim() }];
+    }
+  }
+
+  private async adminIds(): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM users WHERE 'admin' = ANY(roles) ORDER BY created_at LIMIT 100`);
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,131 @@
+import { ParseUUIDPipe } from '@nestjs/common';
+import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { CurrentUser, Roles } from '../../core/auth/decorators';
+import type { AuthUser } from '../../core/auth/auth-user';
+import { badRequest } from '../../core/http/domain-error';
+import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import {
+  AcceptOfferDto,
+  AdminEscrowsQueryDto,
+  CreateEscrowDto,
+  CreateOfferDto,
+  DisputeDto,
+  EscrowEventGql,
+  EscrowGql,
+  EscrowPageGql,
+  EscrowsQueryDto,
+  OfferGql,
+  OfferPageGql,
+  OffersQueryDto,
+  ResolveDto,
+  UpdateOfferDto,
+} from './dto/p2p.dto';
+import { EscrowService } from './escrow.service';
+import { OffersService } from './offers.service';
+import { escrowTopic } from './p2p.announcer';
+import type { EscrowView } from './p2p.views';
+
+const EscrowId = () => Args('escrowId', { type: () => ID }, new ParseUUIDPipe());
+const OfferId = () => Args('offerId', { type: () => ID }, new ParseUUIDPipe());
+const IdemKey = () => Args('idempotencyKey', { type: () => String, nullable: true });
+const KEY_RE = /^[A-Za-z0-9._:-]{1,255}$/;
+
+function key(k: string | null | undefined): string | undefined {
+  if (k === undefined || k === null || k === '') return undefined;
+  if (!KEY_RE.test(k)) throw badRequest('idempotencyKey must be 1-255 characters of letters, digits and ._:-');
+  return k;
+}
+
+/** P2P over GraphQL: the same services and rules as REST. */
+@Resolver()
+export class P2PResolver {
+  constructor(
+    private readonly offers: OffersService,
+    private readonly escrows: EscrowService,
+    private readonly pubsub: GqlPubSub,
+  ) {}
+
+  @Query(() => OfferPageGql, { description: 'P2P offers; with side, best price first' })
+  p2pOffers(@CurrentUser() user: AuthUser, @Args() q: OffersQueryDto) {
+    return this.offers.list(user, q);
+  }
+
+  @Query(() => OfferGql)
+  p2pOffer(@OfferId() offerId: string) {
+    return this.offers.get(offerId);
+  }
+
+  @Query(() => EscrowGql, { description: 'An escrow you are a party to (admins: any)' })
+  p2pEscrow(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string) {
+    return this.escrows.get(user, escrowId);
+  }
+
+  @Query(() => EscrowPageGql, { description: 'Your escrows, newest first' })
+  myP2pEscrows(@CurrentUser() user: AuthUser, @Args() q: EscrowsQueryDto) {
+    return this.escrows.listMine(user, q);
+  }
+
+  @Query(() => [EscrowEventGql])
+  p2pEscrowEvents(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string) {
+    return this.escrows.events(user, escrowId);
+  }
+
+  @Roles('admin')
+  @Query(() => EscrowPageGql, { description: 'Every escrow (admins), e.g. status: "disputed"' })
+  adminP2pEscrows(@Args() q: AdminEscrowsQueryDto) {
+    return this.escrows.listAll(q);
+  }
+
+  @Mutation(() => OfferGql)
+  createP2pOffer(@CurrentUser() user: AuthUser, @Args('input') input: CreateOfferDto) {
+    return this.offers.create(user, input);
+  }
+
+  @Mutation(() => OfferGql)
+  updateP2pOffer(@CurrentUser() user: AuthUser, @OfferId() offerId: string, @Args('input') input: UpdateOfferDto) {
+    return this.offers.update(user, offerId, input);
+  }
+
+  @Mutation(() => EscrowGql, { description: "Takes an offer: an escrow with the seller's crypto held" })
+  acceptP2pOffer(@CurrentUser() user: AuthUser, @OfferId() offerId: string, @Args('input') input: AcceptOfferDto, @IdemKey() idempotencyKey?: string) {
+    return this.escrows.acceptOffer(user, offerId, input, key(idempotencyKey));
+  }
+
+  @Mutation(() => EscrowGql, { description: 'Opens an escrow as the seller for a given buyer' })
+  createP2pEscrow(@CurrentUser() user: AuthUser, @Args('input') input: CreateEscrowDto, @IdemKey() idempotencyKey?: string) {
+    return this.escrows.createDirect(user, input, key(idempotencyKey));
+  }
+
+  @Mutation(() => EscrowGql, { description: 'The buyer marks the fiat as paid' })
+  confirmP2pPayment(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string) {
+    return this.escrows.confirmPaid(user, escrowId);
+  }
+
+  @Mutation(() => EscrowGql, { description: 'The seller releases the crypto to the buyer' })
+  releaseP2pEscrow(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string) {
+    return this.escrows.release(user, escrowId);
+  }
+
+  @Mutation(() => EscrowGql, { description: 'The buyer cancels before paying' })
+  cancelP2pEscrow(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string) {
+    return this.escrows.cancel(user, escrowId);
+  }
+
+  @Mutation(() => EscrowGql, { description: 'Either party opens a dispute once the escrow is paid' })
+  disputeP2pEscrow(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string, @Args('input') input: DisputeDto) {
+    return this.escrows.dispute(user, escrowId, input);
+  }
+
+  @Roles('admin')
+  @Mutation(() => EscrowGql, { description: 'Admins resolve a dispute: release to the buyer or refund the seller' })
+  resolveP2pEscrow(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string, @Args('input') input: ResolveDto) {
+    return this.escrows.resolve(user, escrowId, input);
+  }
+
+  /** Changes of one escrow; only its parties and admins may subscribe. */
+  @Subscription(() => EscrowGql, { resolve: (p: { escrowUpdated: EscrowView }) => p.escrowUpdated })
+  async escrowUpdated(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string) {
+    await this.escrows.assertCanView(user, escrowId);
+    return this.pubsub.iterator(escrowTopic(escrowId));
+  }
+}

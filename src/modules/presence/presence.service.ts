@@ -1,0 +1,260 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { RedisService } from '../../core/redis/redis.service';
+import { notFound } from '../../core/http/domain-error';
+import { envInt } from '../chat/common/env';
+import { iso, rows } from '../chat/common/sql';
+import { PresenceStatus, effectiveStatus, transition } from './presence.rules';
+import { CONNECT_LUA, DISCONNECT_LUA, RESTORE_LUA, SET_STATUS_LUA, SWEEP_LUA } from './presence.scripts';
+
+export interface PresenceView {
+  userId: string;
+  status: PresenceStatus;
+  lastSeenAt: string | null;
+}
+
+/** A visible presence change, announced exactly once across all instances. */
+export interface PresenceChange extends PresenceView {
+  previous: PresenceStatus;
+}
+
+type Listener = (change: PresenceChange) => Promise<void> | void;
+
+interface PresenceRedis extends Redis {
+  softchatPresenceConnect(c: string, i: string, s: string, instanceId: string, userId: string): Promise<[number, string]>;
+  softchatPresenceDisconnect(c: string, i: string, s: string, instanceId: string, userId: string): Promise<[number, string]>;
+  softchatPresenceRestore(c: string, i: string, s: string, instanceId: string, userId: string, n: number): Promise<[number, number, string]>;
+  softchatPresenceSetStatus(c: string, s: string, status: string, ttl: number): Promise<[number, string]>;
+  softchatPresenceSweep(instances: string, cutoff: number | string, prefix: string, max: number, only: string): Promise<string[]>;
+}
+
+/** A chosen status is remembered for a month of inactivity. */
+const STATUS_TTL_SECONDS = 30 * 86400;
+
+/**
+ * Presence shared by every instance through Redis. A user is online while any of their
+ * sockets, on any instance, is connected. Each instance heartbeats; when one stops (crash,
+ * kill -9, lost network) another instance's sweeper claims it after PRESENCE_TTL_MS and
+ * takes its sockets offline, so nobody stays "online" forever. Transitions are computed in
+ * Lua, so exactly one instance announces each; other modules listen with `onChange`.
+ */
+@Injectable()
+export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Presence');
+  readonly instanceId = randomUUID();
+  readonly heartbeatMs = envInt('PRESENCE_HEARTBEAT_MS', 3000, 100, 60_000);
+  readonly ttlMs = envInt('PRESENCE_TTL_MS', 10_000, 300, 600_000);
+  private readonly redis: PresenceRedis;
+  /** This instance's sockets per user, to re-register them if the instance was swept while alive. */
+  private readonly local = new Map<string, number>();
+  private readonly listeners = new Set<Listener>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private closing = false;
+  /** Connect/disconnect work in flight, awaited on shutdown before the final sweep. */
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly redisService: RedisService,
+    @InjectDataSource() private readonly ds: DataSource,
+  ) {
+    if (this.ttlMs < this.heartbeatMs * 2) throw new Error('Invalid configuration: PRESENCE_TTL_MS must be at least twice PRESENCE_HEARTBEAT_MS');
+    const client = redisService.client as PresenceRedis;
+    if (!(client as unknown as Record<string, unknown>).softchatPresenceConnect) {
+      client.defineCommand('softchatPresenceConnect', { numberOfKeys: 3, lua: CONNECT_LUA });
+      client.defineCommand('softchatPresenceDisconnect', { numberOfKeys: 3, lua: DISCONNECT_LUA });
+      client.defineCommand('softchatPresenceRestore', { numberOfKeys: 3, lua: RESTORE_LUA });
+      client.defineCommand('softchatPresenceSetStatus', { numberOfKeys: 2, lua: SET_STATUS_LUA });
+      client.defineCommand('softchatPresenceSweep', { numberOfKeys: 1, lua: SWEEP_LUA });
+    }
+    this.redis = client;
+  }
+
+  private k(...parts: string[]) {
+    return this.redisService.key('presence', ...parts);
+  }
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async onApplicationBootstrap() {
+    await this.heartbeat();
+    this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Graceful stop: this instance's sockets go offline now rather than at heartbeat expiry. */
+  async onModuleDestroy() {
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await Promise.allSettled([...this.inflight]);
+    try {
+      await this.sweep(this.instanceId);
+    } catch (e) {
+      this.logger.warn(`presence cleanup on shutdown failed: ${(e as Error).message}`);
+    }
+  }
+
+  private tick(): Promise<void> {
+    if (this.running || this.closing) return this.running ?? Promise.resolve();
+    this.running = (async () => {
+      try {
+        await this.heartbeat();
+        await this.sweep();
+      } catch (e) {
+        this.logger.warn(`presence heartbeat/sweep failed: ${(e as Error).message}`);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async heartbeat() {
+    const added = await this.redis.zadd(this.k('instances'), Date.now(), this.instanceId);
+    if (added === 1 && this.local.size) {
+      this.logger.warn('this instance was presumed dead (heartbeat gap); re-registering its sockets');
+      for (const [userId, n] of this.local) {
+        const [before, after, chosen] = await this.redis.softchatPresenceRestore(
+          this.k('conn', userId),
+          this.k('inst', this.instanceId),
+          this.k('status', userId),
+          this.instanceId,
+          userId,
+          n,
+        );
+        await this.maybeAnnounce(userId, effectiveStatus(Number(before), chosen), effectiveStatus(Number(after), chosen));
+      }
+    }
+  }
+
+  /** Claims dead instances (or, on shutdown, this one) and announces the users they took offline. */
+  private async sweep(only?: string) {
+    for (;;) {
+      const out = await this.redis.softchatPresenceSweep(
+        this.k('instances'),
+        only ? '+inf' : Date.now() - this.ttlMs,
+        `${this.redisService.prefix}:presence:`,
+        10,
+        only ?? '',
+      );
+      for (let i = 0; i < out.length; i += 2) {
+        await this.maybeAnnounce(out[i], effectiveStatus(1, out[i + 1]), 'offline');
+      }
+      if (only || out.length === 0) return;
+    }
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  /** A socket of the user connected on this instance. */
+  connected(userId: string): Promise<void> {
+    return this.track(this.onConnected(userId));
+  }
+
+  /** A socket of the user disconnected from this instance. */
+  disconnected(userId: string): Promise<void> {
+    return this.track(this.onDisconnected(userId));
+  }
+
+  private async onConnected(userId: string): Promise<void> {
+    this.local.set(userId, (this.local.get(userId) ?? 0) + 1);
+    const [total, chosen] = await this.redis.softchatPresenceConnect(
+      this.k('conn', userId),
+      this.k('inst', this.instanceId),
+      this.k('status', userId),
+      this.instanceId,
+      userId,
+    );
+    await this.maybeAnnounce(userId, effectiveStatus(Number(total) - 1, chosen), effectiveStatus(Number(total), chosen));
+  }
+
+  private async onDisconnected(userId: string): Promise<void> {
+    const n = (this.local.get(userId) ?? 1) - 1;
+    if (n > 0) this.local.set(userId, n);
+    else this.local.delete(userId);
+    // During shutdown the instance sweep takes all of this instance's sockets offline at once.
+    if (this.closing) return;
+    const [total, chosen] = await this.redis.softchatPresenceDisconnect(
+      this.k('conn', userId),
+      this.k('inst', this.instanceId),
+      this.k('status', userId),
+      this.instanceId,
+      userId,
+    );
+    await this.maybeAnnounce(userId, effectiveStatus(Number(total) + 1, chosen), effectiveStatus(Number(total), chosen));
+  }
+
+  /** The user picks a status (`offline` while connected means invisible). */
+  async setStatus(userId: string, status: PresenceStatus): Promise<PresenceView> {
+    const [total, previous] = await this.redis.softchatPresenceSetStatus(this.k('conn', userId), this.k('status', userId), status, STATUS_TTL_SECONDS);
+    const before = effectiveStatus(Number(total), previous);
+    const after = effectiveStatus(Number(total), status);
+    const announced = await this.maybeAnnounce(userId, before, after);
+    return { userId, status: after, lastSeenAt: announced ? announced.lastSeenAt : await this.lastSeen(userId) };
+  }
+
+  async get(userId: string): Promise<PresenceView> {
+    const found = await rows<{ last_seen_at: Date | null }>(this.ds, `SELECT last_seen_at FROM users WHERE id = $1`, [userId]);
+    if (!found.length) throw notFound('User not found');
+    const status = (await this.statuses([userId])).get(userId) ?? 'offline';
+    return { userId, status, lastSeenAt: iso(found[0].last_seen_at) };
+  }
+
+  /** Visible statuses of many users in one Redis round trip. */
+  async statuses(userIds: string[]): Promise<Map<string, PresenceStatus>> {
+    const out = new Map<string, PresenceStatus>();
+    if (!userIds.length) return out;
+    const pipe = this.redis.pipeline();
+    for (const id of userIds) {
+      pipe.hvals(this.k('conn', id));
+      pipe.get(this.k('status', id));
+    }
+    const res = (await pipe.exec()) ?? [];
+    userIds.forEach((id, i) => {
+      const [e1, counts] = res[i * 2] ?? [];
+      const [e2, chosen] = res[i * 2 + 1] ?? [];
+      if (e1 || e2) throw e1 ?? e2;
+      const total = (counts as string[]).reduce((s, v) => s + Number(v), 0);
+      out.set(id, effectiveStatus(total, chosen as string | null));
+    });
+    return out;
+  }
+
+  private async lastSeen(userId: string): Promise<string | null> {
+    const r = await rows<{ last_seen_at: Date | null }>(this.ds, `SELECT last_seen_at FROM users WHERE id = $1`, [userId]);
+    return iso(r[0]?.last_seen_at ?? null);
+  }
+
+  private async maybeAnnounce(userId: string, before: PresenceStatus, after: PresenceStatus): Promise<PresenceChange | null> {
+    const t = transition(before, after);
+    if (!t) return null;
+    // Coming online and going offline both stamp lastSeenAt; a change between online states does not.
+    const touches = t.from === 'offline' || t.to === 'offline';
+    const r = await rows<{ last_seen_at: Date | null }>(
+      this.ds,
+      touches ? `UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at` : `SELECT last_seen_at FROM users WHERE id = $1`,
+      [userId],
+    );
+    const change: PresenceChange = { userId, status: t.to, previous: t.from, lastSeenAt: iso(r[0]?.last_seen_at ?? null) };
+    await Promise.all(
+      [...this.listeners].map(async (l) => {
+        try {
+          await l(change);
+        } catch (e) {
+          this.logger.warn(`presence listener failed: ${(e as Error).message}`);
+        }
+      }),
+    );
+    return change;
+  }
+}
