@@ -405,6 +405,22 @@ describe('rewards', () => {
     expect(t).toEqual({ n: 40, s: '400000000' });
     const totals = await Promise.all(users.map((u) => balanceOf(a, u, 'SOFT')));
     expect(totals.reduce((s, x) => s + soft(x.total), 0n)).toBe(4n * 500_000_000n + 400_000_000n);
+
+    // The history pages through all ten rewards of a user, newest first, without gaps or repeats.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await http(a)
+        .get(`/api/rewards/user/${users[0].id}/history?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+        .set('authorization', `Bearer ${users[0].token}`)
+        .expect(200);
+      seen.push(...page.body.items.map((r: any) => r.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const expected = await ds.query(`SELECT id FROM rewards WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, [users[0].id]);
+    expect(seen).toEqual(expected.map((r: any) => r.id));
+    expect(seen).toHaveLength(10);
+    await http(a).get(`/api/rewards/user/${users[0].id}/history?cursor=garbage`).set('authorization', `Bearer ${users[0].token}`).expect(400);
     await patchRule('like', { cooldownSeconds: 2 }).expect(200);
   });
 

@@ -144,9 +144,17 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         10,
         only ?? '',
       );
-      for (let i = 0; i < out.length; i += 2) {
-        await this.maybeAnnounce(out[i], effectiveStatus(1, out[i + 1]), 'offline');
-      }
+      // A dead instance may have held thousands of users: announce them 16 at a time.
+      const gone = Array.from({ length: out.length / 2 }, (_, i) => ({ userId: out[i * 2], chosen: out[i * 2 + 1] }));
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(16, gone.length) }, async () => {
+          while (next < gone.length) {
+            const g = gone[next++];
+            await this.maybeAnnounce(g.userId, effectiveStatus(1, g.chosen), 'offline');
+          }
+        }),
+      );
       if (only || out.length === 0) return;
     }
   }

@@ -415,15 +415,15 @@ export class RewardsService implements OnApplicationBootstrap {
   /** Every reward of a user, newest first, cursor paged. */
   async history(userId: string, q: { limit?: unknown; cursor?: unknown }): Promise<Page<RewardView>> {
     const limit = parseLimit(q.limit);
-    const cursor = decodeCursor(q.cursor, (v): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string'));
-    if (cursor && (Number.isNaN(Date.parse(cursor[0])) || !/^[0-9a-f-]{36}$/.test(cursor[1]))) throw badRequest('cursor is invalid');
+    // The cursor is the last reward's id; its (created_at, id) is read back exactly (microseconds).
+    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v));
     const rows = await this.ds.query(
       `SELECT id, action, target_id, amount, status, created_at, paid_at FROM rewards WHERE user_id = $1
-       ${cursor ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''}
+       ${cursor ? 'AND (created_at, id) < (SELECT c.created_at, c.id FROM rewards c WHERE c.id = $3 AND c.user_id = $1)' : ''}
        ORDER BY created_at DESC, id DESC LIMIT $2`,
-      cursor ? [userId, limit + 1, cursor[0], cursor[1]] : [userId, limit + 1],
+      cursor ? [userId, limit + 1, cursor] : [userId, limit + 1],
     );
-    return toPage(rows, limit, toRewardView, (r: RewardRow) => [iso(r.created_at), r.id]);
+    return toPage(rows, limit, toRewardView, (r: RewardRow) => r.id);
   }
 
   /** Admin analytics over the last `days` UTC days (today included). */

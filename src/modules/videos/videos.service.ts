@@ -58,6 +58,7 @@ interface VideoRow {
 }
 
 const SPEC_CACHE_MAX = 10_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const secs = (ms: number | string) => Number(ms) / 1000;
 
 /** Videos by URL with ad slots and milestones; their analytics for the creator and admins. */
@@ -118,8 +119,8 @@ export class VideosService {
 
   async list(q: { limit?: unknown; cursor?: unknown; creatorId?: string }): Promise<Page<VideoView>> {
     const limit = parseLimit(q.limit);
-    const cursor = decodeCursor(q.cursor, (v): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string'));
-    if (cursor && (Number.isNaN(Date.parse(cursor[0])) || !/^[0-9a-f-]{36}$/.test(cursor[1]))) throw badRequest('cursor is invalid');
+    // The cursor is the last video's id; its (created_at, id) is read back exactly (microseconds).
+    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && UUID.test(v));
     const params: unknown[] = [limit + 1];
     const where: string[] = [];
     if (q.creatorId) {
@@ -127,8 +128,8 @@ export class VideosService {
       where.push(`v.creator_id = $${params.length}`);
     }
     if (cursor) {
-      params.push(cursor[0], cursor[1]);
-      where.push(`(v.created_at, v.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+      params.push(cursor);
+      where.push(`(v.created_at, v.id) < (SELECT c.created_at, c.id FROM videos c WHERE c.id = $${params.length})`);
     }
     const rows: VideoRow[] = await this.ds.query(
       `SELECT v.*, u.username AS creator_username FROM videos v JOIN users u ON u.id = v.creator_id
@@ -136,7 +137,7 @@ export class VideosService {
        ORDER BY v.created_at DESC, v.id DESC LIMIT $1`,
       params,
     );
-    const page = toPage(rows, limit, (r) => r, (r) => [iso(r.created_at), r.id]);
+    const page = toPage(rows, limit, (r) => r, (r) => r.id);
     return { items: await this.views(page.items), nextCursor: page.nextCursor };
   }
 
