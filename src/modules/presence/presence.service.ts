@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicTask } from '../../core/scheduling/periodic-task';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -51,8 +52,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   /** This instance's sockets per user, to re-register them if the instance was swept while alive. */
   private readonly local = new Map<string, number>();
   private readonly listeners = new Set<Listener>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private ticker?: PeriodicTask;
   private closing = false;
   /** Connect/disconnect work in flight, awaited on shutdown before the final sweep. */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -84,36 +84,23 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async onApplicationBootstrap() {
     await this.heartbeat();
-    this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
-    this.timer.unref();
+    this.ticker = new PeriodicTask('presence heartbeat/sweep', this.heartbeatMs, async () => {
+      await this.heartbeat();
+      await this.sweep();
+    }, this.logger);
+    this.ticker.start();
   }
 
   /** Graceful stop: this instance's sockets go offline now rather than at heartbeat expiry. */
   async onModuleDestroy() {
     this.closing = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.ticker?.stop();
     await Promise.allSettled([...this.inflight]);
     try {
       await this.sweep(this.instanceId);
     } catch (e) {
       this.logger.warn(`presence cleanup on shutdown failed: ${(e as Error).message}`);
     }
-  }
-
-  private tick(): Promise<void> {
-    if (this.running || this.closing) return this.running ?? Promise.resolve();
-    this.running = (async () => {
-      try {
-        await this.heartbeat();
-        await this.sweep();
-      } catch (e) {
-        this.logger.warn(`presence heartbeat/sweep failed: ${(e as Error).message}`);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
   }
 
   private async heartbeat() {

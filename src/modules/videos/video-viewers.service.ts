@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicTask } from '../../core/scheduling/periodic-task';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
@@ -39,8 +40,7 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
   private readonly local = new Map<string, number>();
   /** Trailing re-checks scheduled per video. */
   private readonly pending = new Map<string, NodeJS.Timeout>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private ticker?: PeriodicTask;
   private closing = false;
   private readonly inflight = new Set<Promise<unknown>>();
 
@@ -67,15 +67,17 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
 
   async onApplicationBootstrap() {
     await this.heartbeat();
-    this.timer = setInterval(() => void this.tick(), this.config.viewers.heartbeatMs);
-    this.timer.unref();
+    this.ticker = new PeriodicTask('viewer heartbeat/sweep', this.config.viewers.heartbeatMs, async () => {
+      await this.heartbeat();
+      await this.sweep();
+    }, this.logger);
+    this.ticker.start();
   }
 
   /** Graceful stop: this instance's viewers leave now rather than at heartbeat expiry. */
   async onModuleDestroy() {
     this.closing = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.ticker?.stop();
     await Promise.allSettled([...this.inflight]);
     for (const t of this.pending.values()) clearTimeout(t);
     this.pending.clear();
@@ -84,21 +86,6 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
     } catch (e) {
       this.logger.warn(`viewer cleanup on shutdown failed: ${(e as Error).message}`);
     }
-  }
-
-  private tick(): Promise<void> {
-    if (this.running || this.closing) return this.running ?? Promise.resolve();
-    this.running = (async () => {
-      try {
-        await this.heartbeat();
-        await this.sweep();
-      } catch (e) {
-        this.logger.warn(`viewer heartbeat/sweep failed: ${(e as Error).message}`);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
   }
 
   private async heartbeat() {
