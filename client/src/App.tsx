@@ -1,270 +1,125 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import {
-  ApiError,
-  getHealth,
-  loadSession,
-  login,
-  logout,
-  me,
-  refresh,
-  register,
-  saveSession,
-  type Health,
-  type Session,
-} from './api';
-import { useGraphqlWs, useSocketIo, type ConnState } from './realtime';
+import { Component, lazy, Suspense, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, NavLink, Route, Routes } from 'react-router-dom';
+import { GraphqlProvider } from './lib/graphql';
+import { SessionProvider, useSession } from './lib/session';
+import { Button, ConnectionBadge, ErrorState, Loading, Toaster } from './lib/ui';
+import { UnreadProvider, useUnread } from './shell/unread';
+import SignIn from './shell/SignIn';
 
-function HealthPanel() {
-  const [health, setHealth] = useState<Health | null>(null);
-  const [error, setError] = useState<string | null>(null);
+// Every page is its own chunk: the first load is the shell, sign-in and the page you land on.
+const Chat = lazy(() => import('./pages/Chat'));
+const Notifications = lazy(() => import('./pages/Notifications'));
+const Wallet = lazy(() => import('./pages/Wallet'));
+const Trading = lazy(() => import('./pages/Trading'));
+const P2P = lazy(() => import('./pages/P2P'));
+const Videos = lazy(() => import('./pages/Videos'));
+const VideoPlayer = lazy(() => import('./pages/VideoPlayer'));
+const Creator = lazy(() => import('./pages/Creator'));
+const Battles = lazy(() => import('./pages/Battles'));
+const Admin = lazy(() => import('./pages/Admin'));
 
-  useEffect(() => {
-    let stop = false;
-    const poll = async () => {
-      try {
-        const h = await getHealth();
-        if (!stop) {
-          setHealth(h);
-          setError(null);
-        }
-      } catch (e) {
-        if (!stop) setError(e instanceof Error ? e.message : String(e));
-      }
-    };
-    void poll();
-    const t = window.setInterval(poll, 10_000);
-    return () => {
-      stop = true;
-      window.clearInterval(t);
-    };
-  }, []);
+/** A page that throws (or fails to load its chunk) shows an error state instead of a blank screen. */
+class PageBoundary extends Component<{ children: ReactNode }, { error: unknown }> {
+  state = { error: null as unknown };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  render() {
+    if (this.state.error) return <ErrorState error={this.state.error} retry={() => this.setState({ error: null })} />;
+    return this.props.children;
+  }
+}
 
-  const ok = health?.httpStatus === 200;
+const NAV: { to: string; label: string }[] = [
+  { to: '/chat', label: 'Chat' },
+  { to: '/wallet', label: 'Wallet' },
+  { to: '/trading', label: 'Trading' },
+  { to: '/p2p', label: 'P2P' },
+  { to: '/videos', label: 'Videos' },
+  { to: '/creator', label: 'Creator' },
+  { to: '/battles', label: 'Battles' },
+];
+
+function NotificationsLink() {
+  const { count } = useUnread();
   return (
-    <section className="card">
-      <h2>API health</h2>
-      {error ? (
-        <p>
-          <span className="badge bad">unreachable</span> {error}
-        </p>
-      ) : !health ? (
-        <p>
-          <span className="badge">checking…</span>
-        </p>
-      ) : (
-        <p>
-          <span className={`badge ${ok ? 'good' : 'bad'}`}>{health.status}</span>{' '}
-          <code>GET /api/health</code> → {health.httpStatus}
-        </p>
-      )}
-      {health?.body != null && typeof health.body === 'object' && (
-        <details>
-          <summary>details</summary>
-          <pre>{JSON.stringify(health.body, null, 2)}</pre>
-        </details>
-      )}
-    </section>
+    <NavLink to="/notifications" className="notif-link" aria-label={`Notifications (${count} unread)`}>
+      <span aria-hidden="true">🔔</span>
+      <span className="notif-text">Notifications</span>
+      <span className={`count${count ? '' : ' zero'}`} aria-hidden="true">
+        {count}
+      </span>
+    </NavLink>
   );
 }
 
-function AuthForm({ onSession }: { onSession: (s: Session) => void }) {
-  const [mode, setMode] = useState<'login' | 'register'>('login');
-  const [username, setUsername] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const s =
-        mode === 'register' ? await register(username, email, password) : await login(email, password);
-      onSession(s);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        const retry =
-          err.status === 429 ? ' (too many attempts, try again later)' : '';
-        setError(`${err.status}: ${err.message}${retry}`);
-      } else {
-        setError(err instanceof Error ? err.message : String(err));
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
-
+function Shell() {
+  const { user, signOut } = useSession();
+  if (!user) return <SignIn />;
+  const isAdmin = user.roles.includes('admin');
   return (
-    <section className="card">
-      <div className="tabs">
-        <button type="button" className={mode === 'login' ? 'active' : ''} onClick={() => setMode('login')}>
-          Sign in
-        </button>
-        <button
-          type="button"
-          className={mode === 'register' ? 'active' : ''}
-          onClick={() => setMode('register')}
-        >
-          Register
-        </button>
-      </div>
-      <form onSubmit={submit}>
-        {mode === 'register' && (
-          <label>
-            Username
-            <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="username" />
-          </label>
-        )}
-        <label>
-          Email
-          <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="email" />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-            autoComplete={mode === 'register' ? 'new-password' : 'current-password'}
-          />
-        </label>
-        <button type="submit" disabled={busy}>
-          {busy ? '…' : mode === 'register' ? 'Create account' : 'Sign in'}
-        </button>
-        {error && <p className="error">{error}</p>}
-      </form>
-    </section>
-  );
-}
-
-function ConnRow({ name, conn }: { name: string; conn: ConnState }) {
-  const cls = conn.state === 'connected' ? 'good' : conn.state === 'error' ? 'bad' : '';
-  return (
-    <tr>
-      <th>{name}</th>
-      <td>
-        <span className={`badge ${cls}`}>{conn.state}</span>
-      </td>
-      <td className="muted">{conn.detail ?? ''}</td>
-    </tr>
+    <UnreadProvider>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand">Softchat</div>
+        <nav aria-label="Main" className="mainnav">
+          {NAV.map((n) => (
+            <NavLink key={n.to} to={n.to}>
+              {n.label}
+            </NavLink>
+          ))}
+          {isAdmin && <NavLink to="/admin">Admin</NavLink>}
+        </nav>
+        <div className="me">
+          <NotificationsLink />
+          <ConnectionBadge />
+          <span className="username" title={user.email}>
+            {user.username}
+          </span>
+          <Button variant="ghost" onClick={() => void signOut()}>
+            Sign out
+          </Button>
+        </div>
+      </header>
+      <main id="main" className="content">
+        <PageBoundary>
+          <Suspense fallback={<Loading />}>
+            <Routes>
+              <Route path="/" element={<Navigate to="/chat" replace />} />
+              <Route path="/chat" element={<Chat />} />
+              <Route path="/chat/:roomId" element={<Chat />} />
+              <Route path="/notifications" element={<Notifications />} />
+              <Route path="/wallet" element={<Wallet />} />
+              <Route path="/trading" element={<Trading />} />
+              <Route path="/trading/:pairId" element={<Trading />} />
+              <Route path="/p2p/*" element={<P2P />} />
+              <Route path="/videos" element={<Videos />} />
+              <Route path="/videos/:videoId" element={<VideoPlayer />} />
+              <Route path="/creator" element={<Creator />} />
+              <Route path="/creator/:creatorId" element={<Creator />} />
+              <Route path="/battles" element={<Battles />} />
+              <Route path="/battles/:battleId" element={<Battles />} />
+              <Route path="/admin/*" element={isAdmin ? <Admin /> : <Navigate to="/chat" replace />} />
+              <Route path="*" element={<Navigate to="/chat" replace />} />
+            </Routes>
+          </Suspense>
+        </PageBoundary>
+      </main>
+    </UnreadProvider>
   );
 }
 
 export default function App() {
-  const [session, setSessionState] = useState<Session | null>(() => loadSession());
-  const sessionRef = useRef(session);
-  sessionRef.current = session;
-  const refreshing = useRef<Promise<void> | null>(null);
-
-  const setSession = useCallback((s: Session | null) => {
-    saveSession(s);
-    setSessionState(s);
-  }, []);
-
-  /** Swap the refresh token for a new pair (a refresh token works once); sign out if that fails. */
-  const tryRefresh = useCallback(() => {
-    if (refreshing.current) return refreshing.current;
-    const current = sessionRef.current;
-    if (!current?.refreshToken) {
-      setSession(null);
-      return Promise.resolve();
-    }
-    refreshing.current = refresh(current.refreshToken)
-      .then((s) => setSession({ ...s, user: s.user ?? current.user }))
-      .catch(() => setSession(null))
-      .finally(() => {
-        refreshing.current = null;
-      });
-    return refreshing.current;
-  }, [setSession]);
-
-  // On load, check a stored token still works (and pick up role changes).
-  const checked = useRef(false);
-  useEffect(() => {
-    if (checked.current || !session) return;
-    checked.current = true;
-    me(session.accessToken)
-      .then((u) => {
-        if (u) setSession({ ...session, user: u });
-      })
-      .catch((e) => {
-        if (e instanceof ApiError && e.status === 401) void tryRefresh();
-      });
-  }, [session, setSession, tryRefresh]);
-
-  const token = session?.accessToken ?? null;
-  // A realtime connection was refused: refresh only if the REST API agrees the token is no longer
-  // valid (avoids a refresh loop when the refusal has another cause).
-  const onAuthError = useCallback(() => {
-    const s = sessionRef.current;
-    if (!s) return;
-    me(s.accessToken).catch((e) => {
-      if (e instanceof ApiError && e.status === 401 && sessionRef.current === s) void tryRefresh();
-    });
-  }, [tryRefresh]);
-  const socketState = useSocketIo(token, onAuthError);
-  const gqlState = useGraphqlWs(token, onAuthError);
-
-  const signOut = () => {
-    const s = sessionRef.current;
-    setSession(null);
-    if (s) void logout(s.accessToken, s.refreshToken).catch(() => undefined);
-  };
-
   return (
-    <div className="page">
-      <header>
-        <h1>Softchat Realtime</h1>
-      </header>
-      <main>
-        <HealthPanel />
-        {!session ? (
-          <AuthForm onSession={setSession} />
-        ) : (
-          <>
-            <section className="card">
-              <h2>Signed in</h2>
-              <table>
-                <tbody>
-                  <tr>
-                    <th>User</th>
-                    <td>{session.user.username}</td>
-                  </tr>
-                  <tr>
-                    <th>Email</th>
-                    <td>{session.user.email}</td>
-                  </tr>
-                  <tr>
-                    <th>Roles</th>
-                    <td>{(session.user.roles ?? []).join(', ') || '—'}</td>
-                  </tr>
-                  <tr>
-                    <th>Id</th>
-                    <td>
-                      <code>{session.user.id}</code>
-                    </td>
-                  </tr>
-                </tbody>
-              </table>
-              <button type="button" onClick={signOut}>
-                Sign out
-              </button>
-            </section>
-            <section className="card">
-              <h2>Realtime</h2>
-              <table>
-                <tbody>
-                  <ConnRow name="Socket.IO" conn={socketState} />
-                  <ConnRow name="GraphQL WS" conn={gqlState} />
-                </tbody>
-              </table>
-            </section>
-          </>
-        )}
-      </main>
-    </div>
+    <SessionProvider>
+      <GraphqlProvider>
+        <BrowserRouter>
+          <Shell />
+        </BrowserRouter>
+        <Toaster />
+      </GraphqlProvider>
+    </SessionProvider>
   );
 }

@@ -1,0 +1,1 @@
+export default function Admin() { return <p>Admin is on its way.</p>; }

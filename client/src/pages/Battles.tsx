@@ -1,0 +1,1 @@
+export default function Battles() { return <p>Battles is on its way.</p>; }

@@ -1,0 +1,1 @@
+export default function Chat() { return <p>Chat is on its way.</p>; }

@@ -1,0 +1,1 @@
+export default function Creator() { return <p>Creator is on its way.</p>; }

@@ -1,0 +1,1 @@
+export default function Notifications() { return <p>Notifications is on its way.</p>; }

@@ -1,0 +1,1 @@
+export default function P2P() { return <p>P2P is on its way.</p>; }

@@ -1,0 +1,1 @@
+export default function Trading() { return <p>Trading is on its way.</p>; }

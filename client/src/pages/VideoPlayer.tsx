@@ -1,0 +1,1 @@
+export default function VideoPlayer() { return <p>VideoPlayer is on its way.</p>; }

@@ -1,0 +1,1 @@
+export default function Videos() { return <p>Videos is on its way.</p>; }

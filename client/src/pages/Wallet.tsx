@@ -1,0 +1,1 @@
+export default function Wallet() { return <p>Wallet is on its way.</p>; }
