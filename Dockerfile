@@ -24,9 +24,9 @@ COPY client/package.json client/package-lock.json ./client/
 RUN npm --prefix client ci
 
 COPY . .
+# `npm run build` compiles the server and builds the client (client/dist/).
 RUN npm run build \
- && { test -f dist/main.js || { echo "server build did not produce dist/main.js" >&2; exit 1; }; }
-RUN npm --prefix client run build \
+ && { test -f dist/main.js || { echo "server build did not produce dist/main.js" >&2; exit 1; }; } \
  && { test -f client/dist/index.html || { echo "client build did not produce client/dist/index.html" >&2; exit 1; }; }
 
 # ---------------------------------------------------------------------------------------------
