@@ -12,7 +12,7 @@ const off = (v) => /^(1|true|yes)$/i.test(v ?? '');
 if (off(process.env.SKIP_CLIENT_BUILD) || /^(0|false|no)$/i.test(process.env.SERVE_CLIENT ?? '')) process.exit(0);
 if (existsSync(join(client, 'dist', 'index.html'))) process.exit(0);
 
-const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' });
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
 try {
   if (!existsSync(join(client, 'node_modules', '.bin', 'vite'))) {
     console.log('[client] installing the client dependencies (first start)…');

@@ -1,7 +1,8 @@
-import { Component, lazy, Suspense, type ReactNode } from 'react';
+import { Component, lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, NavLink, Route, Routes } from 'react-router-dom';
 import { GraphqlProvider } from './lib/graphql';
 import { SessionProvider, useSession } from './lib/session';
+import { getSocket } from './lib/socket';
 import { Button, ConnectionBadge, ErrorState, Loading, Toaster } from './lib/ui';
 import { UnreadProvider, useUnread } from './shell/unread';
 import SignIn from './shell/SignIn';
@@ -55,6 +56,10 @@ function NotificationsLink() {
 
 function Shell() {
   const { user, signOut } = useSession();
+  // Open the Socket.IO connection as soon as someone is signed in (presence, seed events).
+  useEffect(() => {
+    if (user) getSocket();
+  }, [user]);
   if (!user) return <SignIn />;
   const isAdmin = user.roles.includes('admin');
   return (

@@ -54,6 +54,8 @@ function createWs(): { ws: WsClient; restart: () => void } {
     onNonLazyError: () => undefined,
     keepAlive: 15_000,
     retryAttempts: Number.MAX_SAFE_INTEGER,
+    // Exponential backoff with jitter: 0.3 s, 0.6 s, 1.2 s … capped at 10 s (a restart after a refresh is quick).
+    retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(10_000, 300 * 2 ** retries) + Math.random() * 300)),
     shouldRetry: () => getAccessToken() !== null,
     connectionParams: async () => {
       const token = getAccessToken();
@@ -93,6 +95,8 @@ export function createGraphqlClient(): { client: Client; dispose: () => void } {
   const client = new Client({
     url: '/graphql',
     fetch: authedFetch,
+    // POST with a JSON body: Apollo's CSRF prevention refuses simple GET requests without a preflight header.
+    preferGetMethod: false,
     requestPolicy: 'cache-and-network',
     exchanges: [
       cacheExchange,
@@ -120,12 +124,26 @@ export function createGraphqlClient(): { client: Client; dispose: () => void } {
   };
 }
 
+// One client per signed-in user, kept at module level (not in React state) so StrictMode's double
+// renders never open a second WebSocket; it is disposed when the user signs out or changes.
+let active: { userId: string; made: ReturnType<typeof createGraphqlClient> } | null = null;
+function clientFor(userId: string | null): Client | null {
+  if (active && active.userId !== userId) {
+    active.made.dispose();
+    active = null;
+  }
+  if (!userId) return null;
+  if (!active) active = { userId, made: createGraphqlClient() };
+  return active.made.client;
+}
+onTokens((t) => void clientFor(t?.user.id ?? null));
+
+const anonymous = new Client({ url: '/graphql', preferGetMethod: false, exchanges: [cacheExchange, fetchExchange] });
+
 /** One urql client (and one graphql-ws connection) per signed-in session. */
 export function GraphqlProvider({ children }: { children: ReactNode }) {
   const [userKey, setUserKey] = useState(() => getTokens()?.user.id ?? null);
   useEffect(() => onTokens((t) => setUserKey(t?.user.id ?? null)), []);
-  const made = useMemo(() => (userKey ? createGraphqlClient() : null), [userKey]);
-  useEffect(() => () => made?.dispose(), [made]);
-  const anonymous = useMemo(() => new Client({ url: '/graphql', exchanges: [cacheExchange, fetchExchange] }), []);
-  return <Provider value={made?.client ?? anonymous}>{children}</Provider>;
+  const client = useMemo(() => clientFor(userKey) ?? anonymous, [userKey]);
+  return <Provider value={client}>{children}</Provider>;
 }

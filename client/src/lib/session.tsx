@@ -45,7 +45,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       .then((u) => {
         const user = 'user' in u ? u.user : u;
         const now = getTokens();
-        if (now && user?.id === now.user.id) setTokens({ ...now, user: { ...now.user, ...user } }, 'refresh');
+        if (now && user?.id === now.user.id) setTokens({ ...now, user: { ...now.user, ...user } }, 'profile');
       })
       .catch(() => undefined);
   }, []);

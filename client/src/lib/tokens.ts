@@ -16,7 +16,9 @@ export interface Tokens {
   user: SessionUser;
 }
 
-type Listener = (t: Tokens | null, reason: 'signin' | 'refresh' | 'signout' | 'revoked') => void;
+/** signin: a new session; refresh: rotated tokens (reconnect live channels); profile: only the user's details changed. */
+export type TokenReason = 'signin' | 'refresh' | 'profile' | 'signout' | 'revoked';
+type Listener = (t: Tokens | null, reason: TokenReason) => void;
 
 const STORAGE_KEY = 'softchat.session';
 const listeners = new Set<Listener>();
@@ -46,7 +48,7 @@ function save(t: Tokens | null) {
 export const getTokens = (): Tokens | null => current;
 export const getAccessToken = (): string | null => current?.accessToken ?? null;
 
-export function setTokens(t: Tokens | null, reason: 'signin' | 'refresh' | 'signout' | 'revoked' = t ? 'signin' : 'signout') {
+export function setTokens(t: Tokens | null, reason: TokenReason = t ? 'signin' : 'signout') {
   current = t;
   save(t);
   for (const l of [...listeners]) l(t, reason);
