@@ -198,7 +198,7 @@ function WatchStatus({ video, w }: { video: Video; w: ReturnType<typeof useWatch
         <ul className="list" aria-label="Milestones">
           {video.milestones.map((m) => (
             <li key={m.percent}>
-              {m.percent}% watched: {m.reward} SOFT {p?.milestonesReached.includes(m.percent) ? '· reached' : ''}
+              Milestone {m.percent}%: earns {m.reward} SOFT{p?.milestonesReached.includes(m.percent) ? ' (reached)' : ''}
             </li>
           ))}
         </ul>

@@ -1,0 +1,175 @@
+/**
+ * The P2P, Videos and Admin pages in a real browser against the real app: each page's main live
+ * flow, with the other party acting through the API and the page following without a reload,
+ * plus an axe scan of each page and a screenshot for docs/screenshots.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { Page } from 'playwright-core';
+import { verifyLedger } from '../../src/modules/ledger/ledger-verifier';
+import { closeClients, connectSocket, emitAck, http, loginAdmin, registerUser, type TestUser } from '../harness/clients';
+import { balanceOf, deposit } from '../harness/money';
+import { axeCheck, openApp, signInAs, waitConnected, type BrowserApp } from './harness';
+
+jest.setTimeout(180_000);
+
+const SHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+let b: BrowserApp;
+let page: Page;
+let alice: TestUser; // in the browser
+let bob: TestUser; // the other party, through the API
+let carol: TestUser;
+let creator: TestUser;
+let admin: TestUser;
+
+const auth = (u: TestUser) => ({ authorization: `Bearer ${u.token}` });
+
+beforeAll(async () => {
+  b = await openApp();
+  [alice, bob, carol] = [await registerUser(b.t), await registerUser(b.t), await registerUser(b.t)];
+  creator = await registerUser(b.t, { role: 'creator' });
+  admin = await loginAdmin(b.t);
+  page = await b.newPage();
+  await signInAs(page, b.url, alice);
+  await waitConnected(page);
+});
+
+afterAll(async () => {
+  try {
+    if (b) {
+      const results = await verifyLedger(b.t.app.get<DataSource>(getDataSourceToken()));
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+    }
+  } finally {
+    await closeClients();
+    await b?.close();
+  }
+});
+
+async function sellOffer(seller: TestUser) {
+  await deposit(b.t, admin, seller.id, 'BTC', '1');
+  const res = await http(b.t)
+    .post('/api/crypto/p2p/offers')
+    .set(auth(seller))
+    .send({ side: 'sell', asset: 'BTC', fiatCurrency: 'USD', price: '50000', minAmount: '0.001', maxAmount: '0.5', paymentMethods: ['SEPA'], paymentWindowSeconds: 900 })
+    .expect(201);
+  return res.body as { id: string };
+}
+
+test('P2P: take an offer, mark it paid; the seller releases through the API and the page follows live', async () => {
+  await sellOffer(bob);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'P2P', exact: true }).click();
+  await page.getByLabel('Asset filter').selectOption('BTC');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('button', { name: `Buy BTC from ${bob.username}` }).click();
+  await axeCheck(page);
+  await shot(page, 'p2p-offers');
+
+  await page.getByLabel('Amount (BTC)').fill('0.01');
+  await page.getByText('≈ 500.00').waitFor();
+  await page.getByRole('button', { name: 'Open trade' }).click();
+  await page.waitForURL(/\/p2p\/trades\/[0-9a-f-]{36}$/);
+  const escrowId = page.url().split('/').pop()!;
+  const status = page.getByTestId('escrow-status');
+  await status.filter({ hasText: 'Awaiting payment' }).waitFor();
+  await page.getByText('Payment window closes in').waitFor();
+
+  // Bob writes in the trade chat through the API: it appears live.
+  const escrow = (await http(b.t).get(`/api/crypto/p2p/escrow/${escrowId}`).set(auth(bob)).expect(200)).body;
+  expect(escrow.status).toBe('awaiting_payment');
+  await http(b.t).post(`/api/chat/rooms/${escrow.chatRoomId}/messages`).set(auth(bob)).send({ content: 'IBAN DE00 1234' }).expect(201);
+  await page.getByRole('list', { name: 'Trade messages' }).getByText('IBAN DE00 1234').waitFor();
+
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Mark as paid' }).click();
+  await status.filter({ hasText: 'Paid, awaiting release' }).waitFor();
+  await page.getByText('Release window closes in').waitFor();
+  await axeCheck(page);
+  await shot(page, 'p2p-trade');
+
+  await http(b.t).post(`/api/crypto/p2p/escrow/${escrowId}/release`).set(auth(bob)).expect(200);
+  await status.filter({ hasText: 'Released' }).waitFor();
+  await page.getByRole('listitem').filter({ hasText: 'Crypto released to the buyer' }).waitFor();
+  expect((await balanceOf(b.t, alice, 'BTC')).available).toMatch(/^0\.010*$/);
+});
+
+test('Videos: the player starts a watch session, shows the live viewer count and claims a milestone', async () => {
+  const video = (
+    await http(b.t)
+      .post('/api/videos')
+      .set(auth(creator))
+      .send({ title: 'E2E clip', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', durationSeconds: 3, milestones: [{ percent: 50, reward: '0.1' }] })
+      .expect(201)
+  ).body as { id: string };
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Videos', exact: true }).click();
+  await page.getByRole('link', { name: 'E2E clip' }).waitFor();
+  await axeCheck(page);
+  await shot(page, 'videos');
+
+  const started = page.waitForResponse((r) => r.url().endsWith(`/api/videos/${video.id}/sessions`) && r.request().method() === 'POST');
+  await page.getByRole('link', { name: 'E2E clip' }).click();
+  expect((await started).status()).toBe(201);
+  const viewers = page.getByTestId('viewer-count');
+  await viewers.filter({ hasText: '1 watching now' }).waitFor();
+
+  // Bob opens the same video elsewhere: the count follows live.
+  const socket = await connectSocket(b.t, bob.token);
+  await emitAck(socket, 'join_video', { videoId: video.id });
+  await viewers.filter({ hasText: '2 watching now' }).waitFor();
+
+  // The embedded player: the viewer says when they watch; heartbeats prove it; the milestone is claimed.
+  await page.getByRole('button', { name: 'Start watching' }).click();
+  await page.getByRole('list', { name: 'Rewards this session' }).getByText(/50% watched: /).waitFor({ timeout: 30_000 });
+  await axeCheck(page, { exclude: ['iframe'] });
+  await shot(page, 'video-player');
+
+  socket.disconnect();
+  await viewers.filter({ hasText: '1 watching now' }).waitFor({ timeout: 30_000 });
+});
+
+test('Admin: the rules editor saves, a notification is sent, and a dispute is resolved from the queue', async () => {
+  // A disputed trade between Bob (seller) and Carol (buyer), all through the API.
+  const offer = await sellOffer(bob);
+  const esc = (await http(b.t).post(`/api/crypto/p2p/offers/${offer.id}/accept`).set(auth(carol)).send({ amount: '0.02' }).expect(201)).body;
+  await http(b.t).post(`/api/crypto/p2p/escrow/${esc.id}/confirm`).set(auth(carol)).expect(200);
+  await http(b.t).post(`/api/crypto/p2p/escrow/${esc.id}/dispute`).set(auth(carol)).send({ reason: 'seller silent' }).expect(200);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signInAs(page, b.url, admin, '/admin');
+  await page.goto(b.url + '/admin');
+  await page.getByRole('heading', { name: 'Reward rules' }).waitFor();
+  await page.getByRole('link', { name: 'Queue dashboard' }).waitFor();
+
+  await page.getByLabel('Daily cap for ad view').fill('7');
+  await page.getByRole('button', { name: 'Save ad view' }).click();
+  await page.getByText('Saved the ad view rule').waitFor();
+  const rules = (await http(b.t).get('/api/rewards/rules').expect(200)).body as { action: string; dailyCap: number }[];
+  expect(rules.find((r) => r.action === 'ad_view')?.dailyCap).toBe(7);
+
+  await page.getByLabel('Recipient user ids').fill(alice.id);
+  await page.getByLabel('Notification title').fill('Maintenance tonight');
+  await page.getByLabel('Notification body').fill('From 22:00 UTC');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.getByText('Notification sent').waitFor();
+  const inbox = (await http(b.t).get(`/api/notifications/${alice.id}`).set(auth(alice)).expect(200)).body;
+  expect(inbox.items.map((n: { title: string }) => n.title)).toContain('Maintenance tonight');
+
+  const short = esc.id.slice(0, 8);
+  await page.getByText('seller silent').waitFor();
+  await axeCheck(page);
+  await shot(page, 'admin');
+  await page.getByLabel(`Resolution note for trade ${short}`).fill('Payment proof checked');
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Release to buyer' }).click();
+  await page.getByText(`Trade ${short} resolved: release`).waitFor();
+  const after = (await http(b.t).get(`/api/crypto/p2p/escrow/${esc.id}`).set(auth(carol)).expect(200)).body;
+  expect(after.status).toBe('released');
+});
