@@ -4,7 +4,7 @@ import { api, errorText } from '../../lib/api';
 import { emitAck, getSocket, useSocketEvent } from '../../lib/socket';
 import { Button, Countdown, ErrorState, Loading, Page } from '../../lib/ui';
 import { useLive } from '../live';
-import { applyUpdate, isAlreadyVoted, share, votesText, winnerName, type Battle, type BattleUpdate } from './tally';
+import { applyUpdate, isAlreadyVoted, share, totalVotes, votesText, winnerName, type Battle, type BattleUpdate } from './tally';
 
 const BATTLE_UPDATED = `subscription BattleUpdated($battleId: ID!) {
   battleUpdated(battleId: $battleId) { battleId votes { userId votes } viewerCount status winnerId endsAt }
@@ -83,7 +83,7 @@ export function BattleView({ battleId }: { battleId: string }) {
     <Page title={battle.title} actions={<Link to="/battles">All battles</Link>}>
       {battle.status === 'ended' && (
         <p className="banner" role="status">
-          {winner ? `Winner: ${winner}` : 'The battle ended in a tie'}
+          {winner ? `Winner: ${winner}` : totalVotes(battle) === 0 ? 'The battle ended without votes' : 'The battle ended in a draw'}
         </p>
       )}
       <p className="row" style={{ alignItems: 'center' }}>
