@@ -23,7 +23,7 @@ jest.setTimeout(180_000);
 const SHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
 async function shot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 let b: BrowserApp;

@@ -18,7 +18,7 @@ jest.setTimeout(180_000);
 const SHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
 async function shot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 let b: BrowserApp;
@@ -133,6 +133,26 @@ test('Videos: the player starts a watch session, shows the live viewer count and
 
   socket.disconnect();
   await viewers.filter({ hasText: '1 watching now' }).waitFor({ timeout: 30_000 });
+});
+
+test('Videos: a pre-roll ad plays at its slot before the content, and is claimed once watched', async () => {
+  const video = (
+    await http(b.t)
+      .post('/api/videos')
+      .set(auth(creator))
+      .send({ title: 'E2E ad clip', url: 'https://vimeo.com/76979871', durationSeconds: 2, ads: [{ position: 'pre', durationSeconds: 5, reward: '0.2' }] })
+      .expect(201)
+  ).body as { id: string };
+  await page.goto(`${b.url}/videos/${video.id}`);
+  await page.getByText('Session active').waitFor();
+  await page.getByRole('button', { name: 'Start watching' }).click();
+  const ad = page.getByRole('dialog', { name: 'Advertisement' });
+  await ad.waitFor();
+  await shot(page, 'video-ad');
+  await page.getByRole('list', { name: 'Rewards this session' }).getByText(/ad watched: /).waitFor({ timeout: 30_000 });
+  await ad.waitFor({ state: 'detached' });
+  // The content plays after the ad.
+  await page.getByRole('button', { name: 'Pause watching' }).waitFor();
 });
 
 test('Admin: the rules editor saves, a notification is sent, and a dispute is resolved from the queue', async () => {
