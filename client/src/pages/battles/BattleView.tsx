@@ -4,7 +4,7 @@ import { api, errorText } from '../../lib/api';
 import { emitAck, getSocket, useSocketEvent } from '../../lib/socket';
 import { Button, Countdown, ErrorState, Loading, Page } from '../../lib/ui';
 import { useLive } from '../live';
-import { applyUpdate, isAlreadyVoted, share, totalVotes, votesText, winnerName, type Battle, type BattleUpdate } from './tally';
+import { applyUpdate, isAlreadyVoted, mergeBattle, share, totalVotes, votesText, winnerName, type Battle, type BattleUpdate } from './tally';
 
 const BATTLE_UPDATED = `subscription BattleUpdated($battleId: ID!) {
   battleUpdated(battleId: $battleId) { battleId votes { userId votes } viewerCount status winnerId endsAt }
@@ -21,7 +21,7 @@ export function BattleView({ battleId }: { battleId: string }) {
     setError(null);
     try {
       const b = await api<Battle>(`/battles/${battleId}`);
-      setBattle((prev) => (prev ? applyUpdate({ ...b, viewerCount: prev.viewerCount }, { battleId, viewerCount: b.viewerCount }) : b));
+      setBattle((prev) => mergeBattle(prev, b));
     } catch (e) {
       setError(e);
     }
@@ -64,7 +64,7 @@ export function BattleView({ battleId }: { battleId: string }) {
     setVoteError(null);
     try {
       const b = await api<Battle>(`/battles/${battleId}/votes`, { body: { participantId } });
-      setBattle((prev) => (prev ? applyUpdate({ ...prev, myVote: b.myVote ?? participantId }, { battleId, votes: b.participants.map((p) => ({ userId: p.userId, votes: p.votes })) }) : b));
+      setBattle((prev) => mergeBattle(prev, { ...b, myVote: b.myVote ?? participantId }));
     } catch (e) {
       if (isAlreadyVoted(e)) {
         setVoteError('You have already voted in this battle (ALREADY_VOTED): one vote per person.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyUpdate, checkNewBattle, isAlreadyVoted, share, sortBattles, votesText, winnerName, type Battle } from './tally';
+import { applyUpdate, checkNewBattle, isAlreadyVoted, mergeBattle, share, sortBattles, votesText, winnerName, type Battle } from './tally';
 
 const battle: Battle = {
   id: 'b1',
@@ -59,4 +59,15 @@ it('recognises ALREADY_VOTED in its forms', () => {
 it('checks a new battle', () => {
   expect(checkNewBattle({ title: 'x', participantIds: ['a', 'b'], durationSeconds: 60 })).toEqual([]);
   expect(checkNewBattle({ title: ' ', participantIds: ['a', 'a'], durationSeconds: 5 })).toHaveLength(3);
+});
+
+it('merges a fresh read without undoing live updates', () => {
+  const liveView = applyUpdate(battle, { battleId: 'b1', votes: [{ userId: 'u2', votes: 9 }], status: 'ended', winnerId: 'u2' });
+  const stale = { ...battle, myVote: 'u1' };
+  const m = mergeBattle(liveView, stale);
+  expect(m.status).toBe('ended');
+  expect(m.winnerId).toBe('u2');
+  expect(m.participants.map((p) => p.votes)).toEqual([2, 9]);
+  expect(m.myVote).toBe('u1');
+  expect(mergeBattle(null, battle)).toBe(battle);
 });

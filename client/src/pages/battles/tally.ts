@@ -94,3 +94,16 @@ export function checkNewBattle(b: { title: string; participantIds: string[]; dur
   if (!Number.isInteger(b.durationSeconds) || b.durationSeconds < 10 || b.durationSeconds > 86400) problems.push('Duration must be between 10 and 86400 seconds');
   return problems;
 }
+
+/** A fresh read of the battle merged with what live updates already showed (nothing goes backwards). */
+export function mergeBattle(prev: Battle | null, fresh: Battle): Battle {
+  if (!prev || prev.id !== fresh.id) return fresh;
+  const merged = applyUpdate(fresh, {
+    battleId: fresh.id,
+    votes: prev.participants.map((p) => ({ userId: p.userId, votes: p.votes })),
+    status: prev.status,
+    winnerId: fresh.winnerId ?? prev.winnerId,
+    resultHash: fresh.resultHash ?? prev.resultHash ?? null,
+  });
+  return { ...merged, myVote: fresh.myVote ?? prev.myVote ?? null };
+}
