@@ -50,6 +50,8 @@ it('words milestones and watch time', () => {
   expect(milestoneLabel(m)).toBe('25 / 100 followers (25%), expected by 2026-02-01');
   expect(milestoneLabel({ ...m, progress: 1, current: '100', achievedAt: '2026-01-05T00:00:00Z' })).toBe('100 / 100 followers (100%), reached 2026-01-05');
   expect(milestoneLabel({ ...m, metric: 'watch_hours', estimatedAt: null })).toBe('25 / 100 watch hours (25%)');
+  expect(milestoneLabel({ ...m, progress: 0.29, current: '29' })).toMatch(/\(29%\)/);
+  expect(milestoneLabel({ ...m, progress: 0.999 })).toMatch(/\(99%\)/);
   expect(watchTime(7500)).toBe('2 h 5 min');
   expect(watchTime(59)).toBe('0 min');
 });

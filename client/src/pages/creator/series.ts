@@ -129,7 +129,8 @@ const METRIC: Record<Milestone['metric'], string> = {
 };
 
 export function milestoneLabel(m: Milestone): string {
-  const pct = Math.floor(Math.min(1, Math.max(0, m.progress)) * 100);
+  // Rounded to 0.01 % first: 0.29 * 100 is 28.999… in floating point.
+  const pct = Math.floor(Math.round(Math.min(1, Math.max(0, m.progress)) * 10_000) / 100);
   const head = `${m.current} / ${m.target} ${METRIC[m.metric] ?? m.metric} (${pct}%)`;
   if (m.achievedAt) return `${head}, reached ${m.achievedAt.slice(0, 10)}`;
   if (m.estimatedAt) return `${head}, expected by ${m.estimatedAt.slice(0, 10)}`;
