@@ -6,8 +6,8 @@
 import type { Page } from 'playwright-core';
 import { http, loginAdmin, registerUser, type TestUser } from '../harness/clients';
 import { deposit } from '../harness/money';
-import { ledgerVerify } from '../harness/process';
-import { dbUrl } from '../harness/env';
+import { DataSource } from 'typeorm';
+import { verifyLedger } from '../../src/modules/ledger/ledger-verifier';
 import { axeCheck, openApp, signInAs, waitConnected, type BrowserApp } from './harness';
 
 jest.setTimeout(120_000);
@@ -29,6 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (b) expect((await verifyLedger(b.t.app.get(DataSource))).filter((r) => !r.ok)).toEqual([]);
   await b?.close();
 });
 
@@ -62,4 +63,65 @@ test('chat: a message Bob posts through the API appears live; Enter sends mine',
   expect(res.body.items.map((m: { content: string }) => m.content)).toContain('hi bob');
   expect(await composer.inputValue()).toBe('');
   await axeCheck(page);
+});
+
+test('notifications: one sent by an admin raises the live count; opening it reads it; read-all', async () => {
+  await http(b.t).post('/api/notifications/send').set(auth(admin)).send({ userIds: [alice.id], type: 'system', title: 'Welcome aboard', body: 'first' }).expect(202);
+  await page.getByRole('link', { name: /Notifications \(1 unread\)/ }).waitFor();
+  await http(b.t).post('/api/notifications/send').set(auth(admin)).send({ userIds: [alice.id], type: 'system', title: 'Second one', body: 'second' }).expect(202);
+  await page.getByRole('link', { name: /Notifications \(2 unread\)/ }).click();
+  await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
+  await page.getByRole('button', { name: /Welcome aboard/ }).click();
+  await page.getByRole('link', { name: /Notifications \(1 unread\)/ }).waitFor();
+  await axeCheck(page);
+  await page.getByRole('button', { name: 'Mark all as read' }).click();
+  await page.getByRole('link', { name: /Notifications \(0 unread\)/ }).waitFor();
+  const res = await http(b.t).get(`/api/notifications/${alice.id}`).set(auth(alice)).expect(200);
+  expect(res.body.unreadCount).toBe(0);
+});
+
+test('wallet: a transfer from Bob updates the balance live; my transfer goes through a confirmation step', async () => {
+  await deposit(b.t, admin, bob.id, 'USD', '500.00');
+  await page.getByRole('link', { name: 'Wallet', exact: true }).click();
+  await page.getByRole('heading', { name: 'Balances' }).waitFor();
+  await waitConnected(page);
+  await http(b.t).post(`/api/wallet/${bob.id}/transfer`).set(auth(bob)).send({ toUserId: alice.id, asset: 'USD', amount: '123.45' }).expect(201);
+  const usd = page.getByRole('listitem', { name: 'USD balance' });
+  await usd.getByText('123.45').first().waitFor();
+  await page.getByRole('table').getByText('+123.45').waitFor();
+
+  await page.getByLabel('Recipient user ID').fill(bob.id);
+  await page.getByLabel('Amount', { exact: true }).fill('23.45');
+  await page.getByRole('button', { name: 'Review transfer' }).click();
+  await page.getByRole('heading', { name: 'Confirm transfer' }).waitFor();
+  await page.getByRole('button', { name: 'Confirm transfer' }).click();
+  await usd.getByText('100.00').first().waitFor();
+  const bal = await http(b.t).get(`/api/wallet/${alice.id}/balance`).set(auth(alice)).expect(200);
+  expect(bal.body.balances.find((x: { asset: string }) => x.asset === 'USD').total).toBe('100.00');
+  await page.getByRole('img', { name: /QR code of the BTC deposit address/ }).waitFor();
+  await axeCheck(page);
+});
+
+test('trading: an order Bob places through the API shows in the book live; I place and cancel my own', async () => {
+  await deposit(b.t, admin, bob.id, 'BTC', '1');
+  await page.getByRole('link', { name: 'Trading', exact: true }).click();
+  await page.getByLabel('Pair').selectOption('BTC-USD');
+  const book = page.getByRole('table', { name: 'Order book' });
+  await book.waitFor();
+  await waitConnected(page);
+  await http(b.t).post('/api/trading/orders').set(auth(bob)).send({ pairId: 'BTC-USD', side: 'sell', type: 'limit', price: '50000.00', quantity: '0.5' }).expect(201);
+  await book.getByText('50,000.00').waitFor();
+
+  // Alice (100.00 USD) bids 10.00 USD for 0.01 BTC … at 1000.00: it rests in the book and in her open orders.
+  await page.getByLabel('Price (USD)').fill('1000.00');
+  await page.getByLabel('Amount (BTC)').fill('0.01');
+  await page.getByRole('button', { name: 'Buy BTC' }).click();
+  const mine = page.getByRole('table', { name: 'My open orders' });
+  await mine.getByText('1,000.00').waitFor();
+  await book.getByText('1,000.00').waitFor();
+  await axeCheck(page);
+  await mine.getByRole('button', { name: /Cancel buy/ }).click();
+  await page.getByText('No open orders on this pair.').waitFor();
+  await book.getByText('1,000.00').waitFor({ state: 'detached' });
+  expect(b.errors).toEqual([]);
 });
