@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, errorText } from '../../lib/api';
+import { onReconnect } from '../../lib/connection';
 import { emitAck, getSocket, useSocketEvent } from '../../lib/socket';
 import { Button, Countdown, ErrorState, Loading, Page } from '../../lib/ui';
 import { useLive } from '../live';
@@ -30,6 +31,9 @@ export function BattleView({ battleId }: { battleId: string }) {
     setBattle(null);
     void load();
   }, [load]);
+
+  // Updates sent while a live channel was down are not replayed: read the battle again after a reconnect.
+  useEffect(() => onReconnect(() => void load()), [load]);
 
   const apply = useCallback(
     (u: BattleUpdate) => {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { errorText } from '../../lib/api';
+import { onReconnect } from '../../lib/connection';
 import { formatDateTime } from '../../lib/format';
 import { Amount, Button, Empty, ErrorState, Field, Loading, SelectField, toast } from '../../lib/ui';
 import { useLive } from '../live';
@@ -31,6 +32,9 @@ export function Dashboard({ creatorId, own }: { creatorId: string; own: boolean 
   useEffect(() => {
     void load();
   }, [load]);
+
+  // Events sent while a live channel was down are not replayed: read everything again after a reconnect.
+  useEffect(() => onReconnect(() => void load()), [load]);
 
   useLive<{ creatorStatsUpdated: CreatorStats }>(STATS_UPDATED, { creatorId }, (d) => {
     setStats(d.creatorStatsUpdated);

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { onReconnect } from '../../lib/connection';
 import { formatDateTime } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import { Amount, Button, Countdown, ErrorState, Field, Loading, Page, toast } from '../../lib/ui';
@@ -40,6 +41,9 @@ export function EscrowPage() {
     setEscrow(null);
     void load();
   }, [load]);
+
+  // Events sent while a live channel was down are not replayed: read the escrow again after a reconnect.
+  useEffect(() => onReconnect(() => void load()), [load]);
 
   const live = useLive<{ escrowUpdated: Escrow }>(ESCROW_UPDATED, { escrowId }, (d) => setEscrow((prev) => newer(prev, d.escrowUpdated)), !escrowId);
 
