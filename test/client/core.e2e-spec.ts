@@ -125,3 +125,23 @@ test('trading: an order Bob places through the API shows in the book live; I pla
   await book.getByText('1,000.00').waitFor({ state: 'detached' });
   expect(b.errors).toEqual([]);
 });
+
+test('an expired access token is refreshed without the user noticing; a revoked session lands on sign-in', async () => {
+  // A stale access token in storage (as after a long idle): the app refreshes and carries on.
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('softchat.session')!);
+    localStorage.setItem('softchat.session', JSON.stringify({ ...s, accessToken: 'expired.token.value' }));
+  });
+  await page.reload();
+  await page.getByText(alice.username, { exact: true }).first().waitFor();
+  await waitConnected(page);
+  const rotated = await page.evaluate(() => JSON.parse(localStorage.getItem('softchat.session')!).accessToken as string);
+  expect(rotated).not.toBe('expired.token.value');
+
+  // Signing out everywhere (from another device) ends this session: the live connections are
+  // closed by the server, the refresh is refused, and the app shows sign-in.
+  await http(b.t).post('/api/auth/logout-all').set(auth(alice)).expect((r) => expect([200, 201, 204]).toContain(r.status));
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await page.getByText('Your session ended').waitFor();
+  expect(await page.evaluate(() => localStorage.getItem('softchat.session'))).toBeNull();
+});

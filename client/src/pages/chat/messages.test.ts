@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastSeq, mergeMessages, missingSeqs, revealsGap, type ChatMessage } from './messages';
+import { contiguousSeq, lastSeq, mergeMessages, missingSeqs, revealsGap, type ChatMessage } from './messages';
 
 const msg = (seq: number, content = `m${seq}`): ChatMessage => ({
   id: `id-${seq}`,
@@ -48,5 +48,13 @@ describe('gap detection', () => {
     expect(revealsGap(list, { seq: 5 })).toBe(true);
     expect(revealsGap([], { seq: 9 })).toBe(false);
     expect(lastSeq([])).toBe(0);
+  });
+});
+
+describe('contiguousSeq', () => {
+  it('is where the catch-up starts: below the first hole, or the end', () => {
+    expect(contiguousSeq([])).toBe(0);
+    expect(contiguousSeq([msg(3), msg(4), msg(5)])).toBe(5);
+    expect(contiguousSeq([msg(3), msg(4), msg(8), msg(9)])).toBe(4);
   });
 });

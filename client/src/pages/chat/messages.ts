@@ -38,6 +38,16 @@ export function lastSeq(list: readonly ChatMessage[]): number {
 }
 
 /**
+ * The seq up to which the list is complete (no hole below it): a catch-up asks for everything
+ * after it, so a live message that arrived ahead of a gap does not hide the gap.
+ */
+export function contiguousSeq(list: readonly ChatMessage[]): number {
+  if (!list.length) return 0;
+  for (let i = 1; i < list.length; i++) if (list[i].seq !== list[i - 1].seq + 1) return list[i - 1].seq;
+  return list[list.length - 1].seq;
+}
+
+/**
  * Whether a live message shows that some were missed in between (so a catch-up is due). A message
  * at or below what we hold is a duplicate, not a gap; an empty list has nothing to be missing.
  */

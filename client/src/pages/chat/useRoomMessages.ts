@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient, useSubscription } from 'urql';
 import { onReconnect } from '../../lib/connection';
-import { lastSeq, mergeMessages, revealsGap, type ChatMessage } from './messages';
+import { contiguousSeq, lastSeq, mergeMessages, revealsGap, type ChatMessage } from './messages';
 
 const FIELDS = 'id roomId seq senderId senderUsername content clientMessageId createdAt';
 const PAGE = `query ChatPage($roomId: ID!, $cursor: String, $limit: Int) { chatMessages(roomId: $roomId, cursor: $cursor, limit: $limit) { items { ${FIELDS} } nextCursor } }`;
@@ -47,17 +47,19 @@ export function useRoomMessages(roomId: string) {
     setStatus('ready');
   }, [client, roomId, apply]);
 
-  /** Fetches everything after the last held seq, page by page (oldest first). */
+  /** Fetches everything after the last seq held without a hole, page by page (oldest first), until it joins up. */
   const catchUp = useCallback(() => {
     if (catching.current) return catching.current;
     catching.current = (async () => {
       try {
         for (let i = 0; i < 50; i++) {
-          const after = lastSeq(listRef.current);
+          const after = contiguousSeq(listRef.current);
           const r = await client.query<Page>(AFTER, { roomId, afterSeq: after, limit: CATCH_UP }, { requestPolicy: 'network-only' }).toPromise();
           const items = r.data?.chatMessages.items ?? [];
+          const before = listRef.current;
           apply(items);
-          if (r.error || items.length < CATCH_UP) break;
+          if (listRef.current === before) break; // nothing new: the server has no more
+          if (r.error || (items.length < CATCH_UP && contiguousSeq(listRef.current) === lastSeq(listRef.current))) break;
         }
       } finally {
         catching.current = null;
