@@ -155,6 +155,63 @@ test('Videos: a pre-roll ad plays at its slot before the content, and is claimed
   await page.getByRole('button', { name: 'Pause watching' }).waitFor();
 });
 
+/** A short WebM recorded in the browser itself (no media files or encoders on the test machine). */
+async function recordClip(p: Page, seconds: number): Promise<Buffer> {
+  const b64 = await p.evaluate(async (ms) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 64;
+    canvas.height = 36;
+    const ctx = canvas.getContext('2d')!;
+    let i = 0;
+    const paint = setInterval(() => {
+      ctx.fillStyle = i++ % 2 ? '#c33' : '#33c';
+      ctx.fillRect(0, 0, 64, 36);
+    }, 50);
+    const rec = new MediaRecorder(canvas.captureStream(20), { mimeType: 'video/webm' });
+    const chunks: Blob[] = [];
+    rec.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((r) => (rec.onstop = r));
+    rec.start(250);
+    await new Promise((r) => setTimeout(r, ms));
+    rec.stop();
+    await stopped;
+    clearInterval(paint);
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let text = '';
+    for (let k = 0; k < bytes.length; k += 0x8000) text += String.fromCharCode(...bytes.subarray(k, k + 0x8000));
+    return btoa(text);
+  }, seconds * 1000);
+  return Buffer.from(b64, 'base64');
+}
+
+test('Videos: the HTML5 player plays the pre-roll first, then the content, and claims the ad and the milestone', async () => {
+  const clip = await recordClip(page, 3);
+  const url = 'https://media.example.test/e2e-clip.webm';
+  await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'video/webm', body: clip }));
+  const video = (
+    await http(b.t)
+      .post('/api/videos')
+      .set(auth(creator))
+      .send({ title: 'E2E file clip', url, durationSeconds: 2, ads: [{ position: 'pre', durationSeconds: 5, reward: '0.2' }], milestones: [{ percent: 50, reward: '0.1' }] })
+      .expect(201)
+  ).body as { id: string };
+  await page.goto(`${b.url}/videos/${video.id}`);
+  await page.getByText('Session active').waitFor();
+  const player = page.getByLabel('Video: E2E file clip');
+  await player.evaluate((v: HTMLVideoElement) => {
+    v.muted = true; // muted playback needs no user gesture in a headless browser
+    return v.play().catch(() => undefined);
+  });
+  const ad = page.getByRole('dialog', { name: 'Advertisement' });
+  await ad.waitFor();
+  expect(await player.evaluate((v: HTMLVideoElement) => v.paused)).toBe(true);
+  const rewards = page.getByRole('list', { name: 'Rewards this session' });
+  await rewards.getByText(/ad watched: /).waitFor({ timeout: 30_000 });
+  await ad.waitFor({ state: 'detached' });
+  await rewards.getByText(/50% watched: /).waitFor({ timeout: 30_000 });
+  await axeCheck(page);
+});
+
 test('Admin: the rules editor saves, a notification is sent, and a dispute is resolved from the queue', async () => {
   // A disputed trade between Bob (seller) and Carol (buyer), all through the API.
   const offer = await sellOffer(bob);
