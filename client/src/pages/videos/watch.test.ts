@@ -62,6 +62,10 @@ describe('playbackFor', () => {
     expect(playbackFor('https://vimeo.com/76979871')).toEqual({ kind: 'embed', provider: 'vimeo', src: 'https://player.vimeo.com/video/76979871' });
     expect(playbackFor('https://cdn.example.com/v.mp4')).toEqual({ kind: 'video', src: 'https://cdn.example.com/v.mp4' });
     expect(playbackFor('not a url')).toEqual({ kind: 'video', src: 'not a url' });
+    // What GET /api/videos/:id/playback answers for provider sources (kind "embed").
+    expect(playbackFor('https://www.youtube.com/embed/dQw4w9WgXcQ', 'embed').src).toBe('https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ');
+    expect(playbackFor('https://player.vimeo.com/video/76979871', 'embed').src).toBe('https://player.vimeo.com/video/76979871');
+    expect(playbackFor('https://cdn.example.com/a.mp4', 'file').kind).toBe('video');
   });
 });
 
