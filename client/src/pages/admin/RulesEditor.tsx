@@ -78,7 +78,7 @@ function RuleRow({ rule, onSaved }: { rule: RewardRule; onSaved: (r: RewardRule)
           onChange={(e) => setD({ ...d, cooldownSeconds: e.target.value })}
           aria-invalid={!!problems.cooldownSeconds}
         />
-        <label style={{ alignSelf: 'center' }}>
+        <label className="check" style={{ alignSelf: 'center' }}>
           <input type="checkbox" checked={d.enabled} onChange={(e) => setD({ ...d, enabled: e.target.checked })} /> Enabled
           <span className="visually-hidden"> ({name})</span>
         </label>

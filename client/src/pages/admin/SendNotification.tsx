@@ -30,7 +30,7 @@ export function SendNotification() {
   return (
     <form className="card stack" onSubmit={send} aria-labelledby="send-title">
       <h2 id="send-title">Send a notification</h2>
-      <label>
+      <label className="check">
         <input type="checkbox" checked={d.broadcast} onChange={(e) => setD({ ...d, broadcast: e.target.checked })} /> Broadcast to every user
       </label>
       {!d.broadcast && (

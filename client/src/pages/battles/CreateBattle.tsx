@@ -49,7 +49,7 @@ export function CreateBattle() {
           <p className="muted">No creators to choose from.</p>
         ) : (
           creators.map((c) => (
-            <label key={c.creatorId} style={{ display: 'block' }}>
+            <label key={c.creatorId} className="check">
               <input
                 type="checkbox"
                 checked={picked.includes(c.creatorId)}
