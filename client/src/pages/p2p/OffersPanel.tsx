@@ -64,7 +64,7 @@ export function OffersPanel({ refreshKey }: { refreshKey: number }) {
       ) : (
         <ul className="list" aria-label="Offers">
           {page.items.map((o) => (
-            <OfferRow key={o.id} offer={o} />
+            <OfferRow key={o.id} offer={o} onClosed={() => setPage((p) => p && { ...p, items: p.items.filter((x) => x.id !== o.id) })} />
           ))}
         </ul>
       )}
@@ -86,7 +86,7 @@ export function OffersPanel({ refreshKey }: { refreshKey: number }) {
   );
 }
 
-function OfferRow({ offer: o }: { offer: Offer }) {
+function OfferRow({ offer: o, onClosed }: { offer: Offer; onClosed: () => void }) {
   const { user } = useSession();
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
@@ -131,13 +131,38 @@ function OfferRow({ offer: o }: { offer: Offer }) {
           {o.terms && <div className="muted">Terms: {o.terms}</div>}
         </div>
         {mine ? (
-          <span className="muted">Your offer</span>
+          <span className="row" style={{ alignItems: 'center' }}>
+            <span className="muted">Your offer</span>
+            <Button
+              variant="danger"
+              busy={busy}
+              onClick={async () => {
+                if (!window.confirm('Close this offer? Trades already open are not affected.')) return;
+                setBusy(true);
+                setError(null);
+                try {
+                  await api(`/crypto/p2p/offers/${o.id}`, { method: 'PATCH', body: { status: 'closed' } });
+                  onClosed();
+                } catch (err) {
+                  setError(errorText(err));
+                  setBusy(false);
+                }
+              }}
+            >
+              Close offer
+            </Button>
+          </span>
         ) : (
           <Button variant={o.side === 'sell' ? 'primary' : 'default'} aria-expanded={open} onClick={() => setOpen(!open)} aria-label={`${verb} ${o.asset} from ${o.username}`}>
             {verb} {o.asset}
           </Button>
         )}
       </div>
+      {mine && error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {open && !mine && (
         <form className="row" onSubmit={accept} aria-label={`Take ${o.username}'s offer`}>
           <Field label={`Amount (${o.asset})`} inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} required autoFocus />
