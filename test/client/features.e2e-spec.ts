@@ -100,6 +100,26 @@ test('P2P: take an offer, mark it paid; the seller releases through the API and 
   expect((await balanceOf(b.t, alice, 'BTC')).available).toMatch(/^0\.010*$/);
 });
 
+test('P2P: post an offer through the form, see it in the book, and close it', async () => {
+  await page.getByRole('link', { name: 'Back to offers' }).click();
+  await page.getByLabel('Price per unit').fill('51000');
+  await page.getByLabel('Minimum amount').fill('0.001');
+  await page.getByLabel('Maximum amount').fill('0.005');
+  await page.getByLabel('Payment methods').fill('SEPA, Revolut');
+  await page.getByRole('button', { name: 'Post offer' }).click();
+  const mine = page.getByRole('list', { name: 'Offers' }).getByRole('listitem').filter({ hasText: 'Your offer' });
+  await mine.filter({ hasText: '51,000' }).waitFor();
+  const listed = (await http(b.t).get('/api/crypto/p2p/offers').query({ userId: alice.id }).set(auth(bob)).expect(200)).body;
+  expect(listed.items).toHaveLength(1);
+  expect(listed.items[0]).toMatchObject({ side: 'sell', asset: 'BTC', fiatCurrency: 'USD', paymentMethods: ['SEPA', 'Revolut'], paymentWindowSeconds: 900 });
+
+  page.once('dialog', (d) => void d.accept());
+  await mine.getByRole('button', { name: 'Close offer' }).click();
+  await mine.waitFor({ state: 'detached' });
+  const closed = (await http(b.t).get(`/api/crypto/p2p/offers/${listed.items[0].id}`).set(auth(bob)).expect(200)).body;
+  expect(closed.status).toBe('closed');
+});
+
 test('Videos: the player starts a watch session, shows the live viewer count and claims a milestone', async () => {
   const video = (
     await http(b.t)
