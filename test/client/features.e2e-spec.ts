@@ -148,6 +148,8 @@ test('Videos: the player starts a watch session, shows the live viewer count and
   // The embedded player: the viewer says when they watch; heartbeats prove it; the milestone is claimed.
   await page.getByRole('button', { name: 'Start watching' }).click();
   await page.getByRole('list', { name: 'Rewards this session' }).getByText(/50% watched: /).waitFor({ timeout: 30_000 });
+  // The payout goes through the queue; rewardEarned announces it with a toast.
+  await page.getByText(/Reward earned: 0\.10* SOFT \(watch milestone\)/).waitFor({ timeout: 30_000 });
   await axeCheck(page, { exclude: ['iframe'] });
   await shot(page, 'video-player');
 
