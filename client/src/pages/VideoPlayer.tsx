@@ -26,7 +26,9 @@ export default function VideoPlayer() {
       setVideo(v);
       // A signed playback URL when the server has one for this source; the video's own URL otherwise.
       const p = await api<{ url: string; kind?: string }>(`/videos/${videoId}/playback`).catch(() => null);
-      setPlayback(playbackFor(p?.url ?? v.url, p?.kind));
+      const url = p?.url ?? v.url;
+      if (!url) throw new Error('This video cannot be played right now (no playback address)');
+      setPlayback(playbackFor(url, p?.kind));
     } catch (e) {
       setError(e);
     }
@@ -121,8 +123,15 @@ function Player({ video, playback }: { video: Video; playback: Playback }) {
   }, [playback.kind, embedPlaying, port, video.durationSeconds, w]);
 
   const ready = w.phase === 'ready' || w.phase === 'ad';
+  // HLS plays natively in Safari and Chrome on Android; elsewhere it needs a player library (hls.js), not bundled.
+  const noHls = playback.kind === 'video' && playback.hls && typeof document !== 'undefined' && !document.createElement('video').canPlayType('application/vnd.apple.mpegurl');
   return (
     <div className="stack">
+      {noHls && (
+        <p className="notice" role="status">
+          This video is an HLS stream, which this browser cannot play by itself. Try Safari, or a phone browser.
+        </p>
+      )}
       <div className="player">
         {playback.kind === 'video' ? (
           <video

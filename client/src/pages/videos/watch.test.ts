@@ -66,6 +66,7 @@ describe('playbackFor', () => {
     expect(playbackFor('https://www.youtube.com/embed/dQw4w9WgXcQ', 'embed').src).toBe('https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ');
     expect(playbackFor('https://player.vimeo.com/video/76979871', 'embed').src).toBe('https://player.vimeo.com/video/76979871');
     expect(playbackFor('https://cdn.example.com/a.mp4', 'file').kind).toBe('video');
+    expect(playbackFor('https://customer.example.com/abc/manifest/video.m3u8', 'hls')).toEqual({ kind: 'video', hls: true, src: 'https://customer.example.com/abc/manifest/video.m3u8' });
   });
 });
 

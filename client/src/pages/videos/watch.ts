@@ -106,7 +106,7 @@ export function claimable(progress: Pick<WatchProgress, 'milestonesReached' | 'a
   };
 }
 
-export type Playback = { kind: 'video'; src: string } | { kind: 'embed'; src: string; provider: 'youtube' | 'vimeo' };
+export type Playback = { kind: 'video'; src: string; hls?: boolean } | { kind: 'embed'; src: string; provider: 'youtube' | 'vimeo' };
 
 const YT_ID = /^[A-Za-z0-9_-]{6,20}$/;
 
@@ -130,6 +130,7 @@ export function playbackFor(url: string, kind?: string): Playback {
     if (id) return { kind: 'embed', provider: 'vimeo', src: `https://player.vimeo.com/video/${id}` };
   }
   if (kind === 'embed' || kind === 'iframe') return { kind: 'embed', provider: host.includes('vimeo') ? 'vimeo' : 'youtube', src: url };
+  if (kind === 'hls' || u.pathname.endsWith('.m3u8')) return { kind: 'video', src: url, hls: true };
   return { kind: 'video', src: url };
 }
 
