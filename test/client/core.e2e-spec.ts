@@ -8,7 +8,7 @@ import { http, loginAdmin, registerUser, type TestUser } from '../harness/client
 import { deposit } from '../harness/money';
 import { DataSource } from 'typeorm';
 import { verifyLedger } from '../../src/modules/ledger/ledger-verifier';
-import { axeCheck, openApp, signInAs, waitConnected, type BrowserApp } from './harness';
+import { axeCheck, openApp, shot, signInAs, waitConnected, type BrowserApp } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -34,6 +34,10 @@ afterAll(async () => {
 });
 
 test('signs in by the labels Email and Password, and shows the username and the connection state', async () => {
+  await page.goto(b.url + '/');
+  await page.getByLabel('Email').waitFor();
+  await axeCheck(page);
+  await shot(page, 'sign-in');
   await signInAs(page, b.url, alice);
   await waitConnected(page);
   for (const name of ['Chat', 'Wallet', 'Trading', 'P2P', 'Videos', 'Creator', 'Battles']) {
@@ -63,6 +67,7 @@ test('chat: a message Bob posts through the API appears live; Enter sends mine',
   expect(res.body.items.map((m: { content: string }) => m.content)).toContain('hi bob');
   expect(await composer.inputValue()).toBe('');
   await axeCheck(page);
+  await shot(page, 'chat');
 });
 
 test('notifications: one sent by an admin raises the live count; opening it reads it; read-all', async () => {
@@ -74,6 +79,7 @@ test('notifications: one sent by an admin raises the live count; opening it read
   await page.getByRole('button', { name: /Welcome aboard/ }).click();
   await page.getByRole('link', { name: /Notifications \(1 unread\)/ }).waitFor();
   await axeCheck(page);
+  await shot(page, 'notifications');
   await page.getByRole('button', { name: 'Mark all as read' }).click();
   await page.getByRole('link', { name: /Notifications \(0 unread\)/ }).waitFor();
   const res = await http(b.t).get(`/api/notifications/${alice.id}`).set(auth(alice)).expect(200);
@@ -100,6 +106,7 @@ test('wallet: a transfer from Bob updates the balance live; my transfer goes thr
   expect(bal.body.balances.find((x: { asset: string }) => x.asset === 'USD').total).toBe('100.00');
   await page.getByRole('img', { name: /QR code of the BTC deposit address/ }).waitFor();
   await axeCheck(page);
+  await shot(page, 'wallet');
 });
 
 test('trading: an order Bob places through the API shows in the book live; I place and cancel my own', async () => {
@@ -120,6 +127,7 @@ test('trading: an order Bob places through the API shows in the book live; I pla
   await mine.getByText('1,000.00').waitFor();
   await book.getByText('1,000.00').waitFor();
   await axeCheck(page);
+  await shot(page, 'trading');
   await mine.getByRole('button', { name: /Cancel buy/ }).click();
   await page.getByText('No open orders on this pair.').waitFor();
   await book.getByText('1,000.00').waitFor({ state: 'detached' });
@@ -128,20 +136,20 @@ test('trading: an order Bob places through the API shows in the book live; I pla
 
 test('an expired access token is refreshed without the user noticing; a revoked session lands on sign-in', async () => {
   // A stale access token in storage (as after a long idle): the app refreshes and carries on.
-  await page.evaluate(() => {
-    const s = JSON.parse(localStorage.getItem('softchat.session')!);
-    localStorage.setItem('softchat.session', JSON.stringify({ ...s, accessToken: 'expired.token.value' }));
-  });
+  const stored = async () => JSON.parse((await page.evaluate<string | null>('localStorage.getItem("softchat.session")')) ?? 'null') as { accessToken: string; refreshToken: string } | null;
+  const before = (await stored())!;
+  await page.evaluate(`localStorage.setItem("softchat.session", ${JSON.stringify(JSON.stringify({ ...before, accessToken: 'expired.token.value' }))})`);
   await page.reload();
   await page.getByText(alice.username, { exact: true }).first().waitFor();
   await waitConnected(page);
-  const rotated = await page.evaluate(() => JSON.parse(localStorage.getItem('softchat.session')!).accessToken as string);
-  expect(rotated).not.toBe('expired.token.value');
+  const session = (await stored())!;
+  expect(session.accessToken).not.toBe('expired.token.value');
+  expect(session.refreshToken).not.toBe(before.refreshToken);
 
-  // Signing out everywhere (from another device) ends this session: the live connections are
-  // closed by the server, the refresh is refused, and the app shows sign-in.
-  await http(b.t).post('/api/auth/logout-all').set(auth(alice)).expect((r) => expect([200, 201, 204]).toContain(r.status));
+  // This browser session is signed out elsewhere (its token used from another client): the server
+  // closes its live connections, the refresh is refused, and the app shows sign-in.
+  await http(b.t).post('/api/auth/logout').set({ authorization: `Bearer ${session.accessToken}` }).send({ refreshToken: session.refreshToken }).expect((r) => expect([200, 201, 204]).toContain(r.status));
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await page.getByText('Your session ended').waitFor();
-  expect(await page.evaluate(() => localStorage.getItem('softchat.session'))).toBeNull();
+  expect(await stored()).toBeNull();
 });

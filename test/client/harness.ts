@@ -10,7 +10,7 @@
  *   await b.close();
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -115,6 +115,18 @@ export async function signInAs(page: Page, baseUrl: string, user: Pick<TestUser,
 /** Waits until both live channels (GraphQL over WebSocket and Socket.IO) are connected. */
 export async function waitConnected(page: Page) {
   await page.getByRole('status').filter({ hasText: 'Connected' }).first().waitFor();
+}
+
+/**
+ * With SCREENSHOTS=true, saves the page to docs/screenshots/<name>.png (the README shows them):
+ * `SCREENSHOTS=true npx jest test/client` refreshes every page's picture from a real run.
+ */
+export async function shot(page: Page, name: string) {
+  if (process.env.SCREENSHOTS !== 'true') return;
+  const dir = join(ROOT, 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.waitForTimeout(300); // let charts and fonts settle: a picture, not an assertion
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
 }
 
 /** Runs axe on the page; fails on any serious or critical violation (listing them). */
