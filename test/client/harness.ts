@@ -125,6 +125,7 @@ export async function shot(page: Page, name: string) {
   if (process.env.SCREENSHOTS !== 'true') return;
   const dir = join(ROOT, 'docs', 'screenshots');
   mkdirSync(dir, { recursive: true });
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.waitForTimeout(300); // let charts and fonts settle: a picture, not an assertion
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError } from './api';
-import { getTokens, onTokens, setTokens, type Tokens } from './tokens';
+import { getTokens, onTokens, setTokens } from './tokens';
 
 const user = { id: 'u1', username: 'alice', email: 'a@x.test', roles: ['user'] };
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -71,7 +71,7 @@ describe('api()', () => {
     server.refreshable.clear();
     const heard: string[] = [];
     const stop = onTokens((_t, reason) => heard.push(reason));
-    const err = await api('/thing').catch((e) => e);
+    const err = (await api('/thing').catch((e) => e)) as ApiError;
     stop();
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(401);

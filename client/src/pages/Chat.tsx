@@ -133,7 +133,8 @@ export default function Chat() {
                 <li key={r.id}>
                   <NavLink to={`/chat/${r.id}`} aria-label={`${r.name}${n ? `, ${n} unread` : ''}`}>
                     <span>
-                      {r.isPrivate ? '🔒 ' : '# '}
+                      <span aria-hidden="true">{r.isPrivate ? '• ' : '# '}</span>
+                      {r.isPrivate && <span className="visually-hidden">Private room </span>}
                       {r.name}
                     </span>
                     {n > 0 && <span className="count">{n}</span>}

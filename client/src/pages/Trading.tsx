@@ -81,7 +81,7 @@ function Market({ pair }: { pair: PairRow }) {
           <OrderBookView book={book} error={error} retry={retry} base={pair.base} quote={pair.quote} />
         </section>
       </div>
-      <div className="grid grid-3">
+      <div className="grid grid-orders">
         <section className="card" aria-labelledby="place-h">
           <h2 id="place-h">Place order</h2>
           <OrderForm pair={pair} />

@@ -27,7 +27,7 @@ export const OrderBookView = memo(function OrderBookView({ book, error, retry, b
   if (!book) return <Loading label="Loading the order book…" />;
   const { bids, asks } = topLevels(book, DEPTH);
   const max = Math.max(bids.at(-1)?.cumulative ?? 0, asks.at(-1)?.cumulative ?? 0);
-  const spread = book.asks[0] && book.bids[0] ? `${book.bids[0][0]} / ${book.asks[0][0]}` : '—';
+  const spread = book.asks[0] && book.bids[0] ? `${groupDecimal(book.bids[0][0])} / ${groupDecimal(book.asks[0][0])}` : '—';
   return (
     <table className="book" aria-label="Order book" data-sequence={book.sequence}>
       <thead>
