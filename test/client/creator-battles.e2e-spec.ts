@@ -8,23 +8,15 @@
  * Battles: live tallies as "N votes", "Vote for <username>", ALREADY_VOTED shown, the viewer
  * count, and the winner banner when the battle ends. Axe scans and screenshots of each page.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Page } from 'playwright-core';
 import { verifyLedger } from '../../src/modules/ledger/ledger-verifier';
 import { closeClients, connectSocket, emitAck, http, loginAdmin, registerUser, type TestUser } from '../harness/clients';
 import { deposit } from '../harness/money';
-import { axeCheck, openApp, signInAs, waitConnected, type BrowserApp } from './harness';
+import { axeCheck, openApp, shot, signInAs, waitConnected, type BrowserApp } from './harness';
 
 jest.setTimeout(180_000);
-
-const SHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
-async function shot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 let b: BrowserApp;
 let page: Page;

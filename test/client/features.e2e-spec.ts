@@ -1,25 +1,17 @@
 /**
  * The P2P, Videos and Admin pages in a real browser against the real app: each page's main live
  * flow, with the other party acting through the API and the page following without a reload,
- * plus an axe scan of each page and a screenshot for docs/screenshots.
+ * plus an axe scan of each page and (with SCREENSHOTS=true) a screenshot for docs/screenshots.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Page } from 'playwright-core';
 import { verifyLedger } from '../../src/modules/ledger/ledger-verifier';
 import { closeClients, connectSocket, emitAck, http, loginAdmin, registerUser, type TestUser } from '../harness/clients';
 import { balanceOf, deposit } from '../harness/money';
-import { axeCheck, openApp, signInAs, waitConnected, type BrowserApp } from './harness';
+import { axeCheck, openApp, shot, signInAs, waitConnected, type BrowserApp } from './harness';
 
 jest.setTimeout(180_000);
-
-const SHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
-async function shot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 let b: BrowserApp;
 let page: Page;
@@ -177,31 +169,45 @@ test('Videos: a pre-roll ad plays at its slot before the content, and is claimed
   await page.getByRole('button', { name: 'Pause watching' }).waitFor();
 });
 
+/** The few browser APIs the clip recorder uses (the test project compiles without the DOM library). */
+interface RecorderWindow {
+  document: { createElement(tag: 'canvas'): { width: number; height: number; getContext(k: '2d'): { fillStyle: string; fillRect(x: number, y: number, w: number, h: number): void }; captureStream(fps: number): unknown } };
+  MediaRecorder: new (stream: unknown, opts: { mimeType: string }) => { start(ms: number): void; stop(): void; ondataavailable: (e: { data: unknown }) => void; onstop: () => void };
+  Blob: new (parts: unknown[]) => { arrayBuffer(): Promise<ArrayBuffer> };
+  btoa(s: string): string;
+}
+interface VideoElement {
+  muted: boolean;
+  paused: boolean;
+  play(): Promise<void>;
+}
+
 /** A short WebM recorded in the browser itself (no media files or encoders on the test machine). */
 async function recordClip(p: Page, seconds: number): Promise<Buffer> {
   const b64 = await p.evaluate(async (ms) => {
-    const canvas = document.createElement('canvas');
+    const w = globalThis as unknown as RecorderWindow;
+    const canvas = w.document.createElement('canvas');
     canvas.width = 64;
     canvas.height = 36;
-    const ctx = canvas.getContext('2d')!;
+    const ctx = canvas.getContext('2d');
     let i = 0;
     const paint = setInterval(() => {
       ctx.fillStyle = i++ % 2 ? '#c33' : '#33c';
       ctx.fillRect(0, 0, 64, 36);
     }, 50);
-    const rec = new MediaRecorder(canvas.captureStream(20), { mimeType: 'video/webm' });
-    const chunks: Blob[] = [];
+    const rec = new w.MediaRecorder(canvas.captureStream(20), { mimeType: 'video/webm' });
+    const chunks: unknown[] = [];
     rec.ondataavailable = (e) => chunks.push(e.data);
-    const stopped = new Promise((r) => (rec.onstop = r));
+    const stopped = new Promise<void>((r) => (rec.onstop = r));
     rec.start(250);
     await new Promise((r) => setTimeout(r, ms));
     rec.stop();
     await stopped;
     clearInterval(paint);
-    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    const bytes = new Uint8Array(await new w.Blob(chunks).arrayBuffer());
     let text = '';
     for (let k = 0; k < bytes.length; k += 0x8000) text += String.fromCharCode(...bytes.subarray(k, k + 0x8000));
-    return btoa(text);
+    return w.btoa(text);
   }, seconds * 1000);
   return Buffer.from(b64, 'base64');
 }
@@ -220,13 +226,13 @@ test('Videos: the HTML5 player plays the pre-roll first, then the content, and c
   await page.goto(`${b.url}/videos/${video.id}`);
   await page.getByText('Session active').waitFor();
   const player = page.getByLabel('Video: E2E file clip');
-  await player.evaluate((v: HTMLVideoElement) => {
+  await player.evaluate((v: VideoElement) => {
     v.muted = true; // muted playback needs no user gesture in a headless browser
     return v.play().catch(() => undefined);
   });
   const ad = page.getByRole('dialog', { name: 'Advertisement' });
   await ad.waitFor();
-  expect(await player.evaluate((v: HTMLVideoElement) => v.paused)).toBe(true);
+  expect(await player.evaluate((v: VideoElement) => v.paused)).toBe(true);
   const rewards = page.getByRole('list', { name: 'Rewards this session' });
   await rewards.getByText(/ad watched: /).waitFor({ timeout: 30_000 });
   await ad.waitFor({ state: 'detached' });
