@@ -62,8 +62,13 @@ function Ticker({ pair, last }: { pair: PairRow; last: Trade | null }) {
   );
 }
 
-function Market({ pair }: { pair: PairRow }) {
+/** Its own component, so the book's frequent updates re-render only the book. */
+function BookPanel({ pair }: { pair: PairRow }) {
   const { book, error, retry } = useOrderBook(pair.id);
+  return <OrderBookView book={book} error={error} retry={retry} base={pair.base} quote={pair.quote} />;
+}
+
+function Market({ pair }: { pair: PairRow }) {
   const { trades, error: tradesError } = useTrades(pair.id);
   const last = trades?.[0] ?? null;
   return (
@@ -78,7 +83,7 @@ function Market({ pair }: { pair: PairRow }) {
         </section>
         <section className="card" aria-labelledby="book-h">
           <h2 id="book-h">Order book</h2>
-          <OrderBookView book={book} error={error} retry={retry} base={pair.base} quote={pair.quote} />
+          <BookPanel pair={pair} />
         </section>
       </div>
       <div className="grid grid-orders">

@@ -16,6 +16,18 @@ export function useOrderBook(pairId: string) {
   const [error, setError] = useState<unknown>(null);
   const bookRef = useRef<Book | null>(null);
   const buffer = useRef<Book[] | null>([]); // non-null while a snapshot is being fetched
+  const frame = useRef<number | null>(null);
+
+  // Deltas are applied as they come, but rendered at most once per animation frame: a burst of
+  // updates costs one render, which keeps a fast book from blocking the main thread.
+  const render = useCallback(() => {
+    if (frame.current !== null) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = null;
+      setBook(bookRef.current);
+    });
+  }, []);
+  useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
   const resync = useCallback(async () => {
     buffer.current = [];
@@ -47,7 +59,7 @@ export function useOrderBook(pairId: string) {
       const r = applyUpdate(bookRef.current, u);
       if (r.status === 'applied') {
         bookRef.current = r.book;
-        setBook(r.book);
+        render();
       } else if (r.status === 'gap') void resync();
     }
     return ev;
