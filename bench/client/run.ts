@@ -90,13 +90,15 @@ async function main() {
       await done;
       const main = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
       const onMain = (e: Ev) => !main || (e.tid === main.tid && e.pid === main.pid);
-      const tasks = events.filter((e) => e.ph === 'X' && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask') && onMain(e));
+      // Top-level tasks only (Chrome nests ThreadControllerImpl::RunTask inside RunTask: count each task once).
+      const name = events.some((e) => e.name === 'RunTask' && onMain(e)) ? 'RunTask' : 'ThreadControllerImpl::RunTask';
+      const tasks = events.filter((e) => e.ph === 'X' && e.name === name && onMain(e));
       const durations = tasks.map((t) => (t.dur ?? 0) / 1000).sort((a, b) => a - b);
       const long = tasks.filter((t) => (t.dur ?? 0) > 50_000);
       // What the long tasks were busy with: their biggest child events.
       const inside = long.map((t) =>
         events
-          .filter((e) => e.ph === 'X' && onMain(e) && e !== t && e.ts >= t.ts && e.ts + (e.dur ?? 0) <= t.ts + (t.dur ?? 0) && e.name !== t.name)
+          .filter((e) => e.ph === 'X' && onMain(e) && e !== t && e.ts >= t.ts && e.ts + (e.dur ?? 0) <= t.ts + (t.dur ?? 0) && !e.name.includes('RunTask'))
           .sort((a, b) => (b.dur ?? 0) - (a.dur ?? 0))
           .slice(0, 3)
           .map((e) => `${e.name} ${((e.dur ?? 0) / 1000).toFixed(0)}ms`)

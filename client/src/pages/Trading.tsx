@@ -81,7 +81,7 @@ function Market({ pair }: { pair: PairRow }) {
           <h2 id="chart-h">Chart</h2>
           <Chart pairId={pair.id} lastTrade={last} />
         </section>
-        <section className="card" aria-labelledby="book-h">
+        <section className="card book-panel" aria-labelledby="book-h">
           <h2 id="book-h">Order book</h2>
           <BookPanel pair={pair} />
         </section>
