@@ -56,8 +56,11 @@ test('chat: a message Bob posts through the API appears live; Enter sends mine',
   await page.getByRole('log').getByText('before alice').waitFor();
   await waitConnected(page);
 
+  await http(b.t).put(`/api/chat/rooms/${roomId}/users/${bob.id}/typing`).set(auth(bob)).send({ typing: true }).expect(204);
+  await page.getByText(`${bob.username} is typing…`).waitFor();
   await http(b.t).post(`/api/chat/rooms/${roomId}/messages`).set(auth(bob)).send({ content: 'hello from bob' }).expect(201);
   await page.getByRole('log').getByText('hello from bob').waitFor();
+  await page.getByText(`${bob.username} is typing…`).waitFor({ state: 'detached' });
 
   const composer = page.getByLabel('Message', { exact: true });
   await composer.fill('hi bob');
@@ -68,6 +71,11 @@ test('chat: a message Bob posts through the API appears live; Enter sends mine',
   expect(await composer.inputValue()).toBe('');
   await axeCheck(page);
   await shot(page, 'chat');
+  // The same page on a phone: the navigation wraps, the room list stacks above the room.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByLabel('Message', { exact: true }).waitFor();
+  await shot(page, 'chat-phone');
+  await page.setViewportSize({ width: 1280, height: 860 });
 });
 
 test('notifications: one sent by an admin raises the live count; opening it reads it; read-all', async () => {
@@ -117,7 +125,7 @@ test('trading: an order Bob places through the API shows in the book live; I pla
   await book.waitFor();
   await waitConnected(page);
   await http(b.t).post('/api/trading/orders').set(auth(bob)).send({ pairId: 'BTC-USD', side: 'sell', type: 'limit', price: '50000.00', quantity: '0.5' }).expect(201);
-  await book.getByText('50,000.00').waitFor();
+  await book.getByRole('rowgroup', { name: 'Asks' }).getByText('50,000.00', { exact: true }).waitFor();
 
   // Alice (100.00 USD) bids 10.00 USD for 0.01 BTC … at 1000.00: it rests in the book and in her open orders.
   await page.getByLabel('Price (USD)').fill('1000.00');
@@ -125,12 +133,12 @@ test('trading: an order Bob places through the API shows in the book live; I pla
   await page.getByRole('button', { name: 'Buy BTC' }).click();
   const mine = page.getByRole('table', { name: 'My open orders' });
   await mine.getByText('1,000.00').waitFor();
-  await book.getByText('1,000.00').waitFor();
+  await book.getByRole('rowgroup', { name: 'Bids' }).getByText('1,000.00', { exact: true }).waitFor();
   await axeCheck(page);
   await shot(page, 'trading');
   await mine.getByRole('button', { name: /Cancel buy/ }).click();
   await page.getByText('No open orders on this pair.').waitFor();
-  await book.getByText('1,000.00').waitFor({ state: 'detached' });
+  await book.getByRole('rowgroup', { name: 'Bids' }).getByText('1,000.00', { exact: true }).waitFor({ state: 'detached' });
   expect(b.errors).toEqual([]);
 });
 

@@ -120,7 +120,7 @@ export default function Chat() {
   const current = rooms.find((r) => r.id === roomId);
   return (
     <Page title="Chat">
-      <div className="grid grid-side">
+      <div className={`grid grid-side${roomId ? " in-room" : ""}`}>
         <aside className="card stack" aria-label="Rooms">
           <h2>Rooms</h2>
           {fetching && !data && <Loading />}
