@@ -134,6 +134,14 @@ test('trading: an order Bob places through the API shows in the book live; I pla
   const mine = page.getByRole('table', { name: 'My open orders' });
   await mine.getByText('1,000.00').waitFor();
   await book.getByRole('rowgroup', { name: 'Bids' }).getByText('1,000.00', { exact: true }).waitFor();
+
+  // A bid that crosses Bob's ask trades at his price: the trade, the ticker and the book follow live.
+  await page.getByLabel('Price (USD)').fill('50000.00');
+  await page.getByLabel('Amount (BTC)').fill('0.001');
+  await page.getByRole('button', { name: 'Buy BTC' }).click();
+  await page.getByRole('table', { name: 'Recent trades' }).getByText('50,000.00', { exact: true }).waitFor();
+  await book.getByRole('rowgroup', { name: 'Asks' }).getByText('0.49900000', { exact: true }).waitFor();
+  await page.getByLabel('BTC-USD ticker').getByText('50,000.00').first().waitFor();
   await axeCheck(page);
   await shot(page, 'trading');
   await mine.getByRole('button', { name: /Cancel buy/ }).click();
