@@ -53,10 +53,26 @@ export interface AppConfig {
   rewards: { poolSeed: string; sweepIntervalSeconds: number; stuckAfterSeconds: number; maxVideoReward: string };
   watch: { heartbeatMinIntervalMs: number; clockToleranceMs: number; maxHeartbeatGapMs: number };
   viewers: { heartbeatMs: number; ttlMs: number };
+  /** Video media: object storage, CDN signing, hosted providers (see src/modules/media). */
+  media: MediaConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
   queuesEnabled: boolean;
+}
+
+export interface MediaConfig {
+  /** null when S3_BUCKET is unset: direct uploads and s3 sources are disabled. */
+  s3: { bucket: string; region: string; endpoint: string | null; forcePathStyle: boolean; accessKeyId: string | null; secretAccessKey: string | null } | null;
+  maxUploadBytes: number;
+  uploadUrlTtlSeconds: number;
+  playbackUrlTtlSeconds: number;
+  cloudfront: { domain: string; keyPairId: string; privateKey: string } | null;
+  cloudflare: { accountId: string | null; apiToken: string | null; streamKeyId: string | null; streamSigningKey: string | null; apiBase: string; deliveryBase: string };
+  vimeo: { accessToken: string | null; apiBase: string };
+  youtube: { apiKey: string | null; apiBase: string };
+  requestTimeoutMs: number;
+  metadataCacheSeconds: number;
 }
 
 export const PRICE_PROVIDER_NAMES = ['internal', 'coingecko', 'coinmarketcap', 'binance'] as const;
@@ -242,6 +258,38 @@ export function loadConfig(env: Env = process.env): AppConfig {
     priceProviders = [...(['coingecko', 'coinmarketcap', 'binance'] as const).filter((p) => feedKeys[p]), 'internal'];
   }
 
+  const cf = [r.optional('CLOUDFRONT_DOMAIN'), r.optional('CLOUDFRONT_KEY_PAIR_ID'), r.optional('CLOUDFRONT_PRIVATE_KEY')] as const;
+  if (cf.some(Boolean) && !cf.every(Boolean)) r.problems.push('CLOUDFRONT_DOMAIN, CLOUDFRONT_KEY_PAIR_ID and CLOUDFRONT_PRIVATE_KEY must be set together');
+  const s3Bucket = r.optional('S3_BUCKET');
+  const s3Endpoint = r.url('S3_ENDPOINT', ['http:', 'https:']);
+  const media: MediaConfig = {
+    s3: s3Bucket
+      ? {
+          bucket: s3Bucket,
+          region: r.str('S3_REGION', 'us-east-1'),
+          endpoint: s3Endpoint,
+          forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', !!s3Endpoint),
+          accessKeyId: r.optional('AWS_ACCESS_KEY_ID'),
+          secretAccessKey: r.optional('AWS_SECRET_ACCESS_KEY'),
+        }
+      : null,
+    maxUploadBytes: r.int('VIDEO_MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3),
+    uploadUrlTtlSeconds: r.int('VIDEO_UPLOAD_URL_TTL_SECONDS', 900, 1, 3600),
+    playbackUrlTtlSeconds: r.int('PLAYBACK_URL_TTL_SECONDS', 3600, 1, 7 * 86400),
+    cloudfront: cf.every(Boolean) ? { domain: cf[0]!, keyPairId: cf[1]!, privateKey: cf[2]! } : null,
+    cloudflare: {
+      accountId: r.optional('CLOUDFLARE_ACCOUNT_ID'),
+      apiToken: r.optional('CLOUDFLARE_API_TOKEN'),
+      streamKeyId: r.optional('CLOUDFLARE_STREAM_KEY_ID'),
+      streamSigningKey: r.optional('CLOUDFLARE_STREAM_SIGNING_KEY'),
+      apiBase: r.url('CLOUDFLARE_API_BASE', ['http:', 'https:']) ?? 'https://api.cloudflare.com/client/v4',
+      deliveryBase: r.url('CLOUDFLARE_STREAM_DELIVERY_BASE', ['https:']) ?? 'https://videodelivery.net',
+    },
+    vimeo: { accessToken: r.optional('VIMEO_ACCESS_TOKEN'), apiBase: r.url('VIMEO_API_BASE', ['http:', 'https:']) ?? 'https://api.vimeo.com' },
+    youtube: { apiKey: r.optional('YOUTUBE_API_KEY'), apiBase: r.url('YOUTUBE_API_BASE', ['http:', 'https:']) ?? 'https://www.googleapis.com/youtube/v3' },
+    requestTimeoutMs: r.int('MEDIA_REQUEST_TIMEOUT_MS', 5000, 100, 60_000),
+    metadataCacheSeconds: r.int('MEDIA_METADATA_CACHE_SECONDS', 3600, 1, 7 * 86400),
+  };
   const config: AppConfig = {
     nodeEnv,
     isProduction,
@@ -336,6 +384,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       heartbeatMs: r.int('VIEWERS_HEARTBEAT_MS', 2000, 100, 60_000),
       ttlMs: r.int('VIEWERS_TTL_MS', 8000, 300, 600_000),
     },
+    media,
   };
   if (config.viewers.ttlMs < config.viewers.heartbeatMs * 2) r.problems.push('VIEWERS_TTL_MS must be at least twice VIEWERS_HEARTBEAT_MS');
 

@@ -12,6 +12,7 @@ export type DomainErrorCode =
   | 'INSUFFICIENT_FUNDS'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
@@ -25,6 +26,7 @@ export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
   INSUFFICIENT_FUNDS: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 };
 
 export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
@@ -37,6 +39,7 @@ export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
   500: 'INTERNAL',
+  503: 'UNAVAILABLE',
 };
 
 export class DomainError extends Error {
@@ -64,3 +67,5 @@ export const unprocessable = (m: string, d?: Record<string, unknown>) => new Dom
 export const unauthorized = (m = 'Authentication required') => new DomainError('UNAUTHORIZED', m);
 export const rateLimited = (retryAfterSeconds: number, m = 'Too many requests') =>
   new DomainError('RATE_LIMITED', m, { retryAfterSeconds }, retryAfterSeconds);
+/** An outside service this request depends on is down or timed out (503): retrying later may work. */
+export const unavailable = (m: string, d?: Record<string, unknown>) => new DomainError('UNAVAILABLE', m, d);

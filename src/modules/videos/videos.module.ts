@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyInterceptor } from '../../core/http/idempotency';
+import { MediaModule } from '../media/media.module';
 import { RewardsModule } from '../rewards/rewards.module';
 import { VideosController, WatchRewardsController } from './videos.controller';
 import { VideosGateway } from './videos.gateway';
@@ -13,7 +14,7 @@ import { WatchService } from './watch.service';
  * ad-view rewards through the rewards pipeline, analytics, and live viewer counts.
  */
 @Module({
-  imports: [RewardsModule],
+  imports: [RewardsModule, MediaModule],
   controllers: [VideosController, WatchRewardsController],
   providers: [VideosService, WatchService, VideoViewersService, VideosGateway, VideosResolver, IdempotencyInterceptor],
   exports: [VideosService, VideoViewersService],
