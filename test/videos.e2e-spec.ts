@@ -102,6 +102,7 @@ describe('videos and Watch2Earn', () => {
       title: 'Intro to SOFT',
       description: null,
       url: body.url,
+      source: { provider: 'url', url: body.url },
       thumbnailUrl: 'https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg',
       durationSeconds: 120.5,
       viewerCount: 0,
