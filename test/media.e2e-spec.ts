@@ -111,6 +111,8 @@ describe('video media', () => {
   const publish = (body: Record<string, unknown>, u: TestUser = creator, t: TestApp = a) => http(t).post('/api/videos').set(auth(u)).send(body);
   const playback = (id: string, t: TestApp = a, u: TestUser = viewer) => http(t).get(`/api/videos/${id}/playback`).set(auth(u));
   const put = (ticket: { uploadUrl: string }, body: Buffer, contentType = 'video/mp4') => fetch(ticket.uploadUrl, { method: 'PUT', body, headers: { 'content-type': contentType } });
+  /** One published video of each source provider, for the Watch2Earn check at the end. */
+  const byProvider = new Map<string, string>();
   const videoCount = async () => Number((await ds.query(`SELECT COUNT(*) AS n FROM videos`))[0].n);
 
   it('uploads straight to the bucket, publishes from the key and plays back through a presigned GET', async () => {
@@ -142,6 +144,7 @@ describe('video media', () => {
 
     expect((await put(t, bytes)).status).toBe(200);
     const v = (await publish({ title: 'My upload', durationSeconds: 12.5, source: { provider: 's3', key: t.key } }).expect(201)).body;
+    byProvider.set('s3', v.id);
     expect(v).toMatchObject({ creatorId: creator.id, title: 'My upload', durationSeconds: 12.5, source: { provider: 's3', key: t.key }, url: `/api/videos/${v.id}/playback` });
     expect((await http(a).get(`/api/videos/${v.id}`).expect(200)).body.source).toEqual({ provider: 's3', key: t.key });
     await publish({ title: 'Twice', durationSeconds: 12.5, source: { provider: 's3', key: t.key } }).expect(409);
@@ -161,8 +164,8 @@ describe('video media', () => {
       const r = await http(a).post(`/api/videos/${v.id}/sessions/${s}/heartbeat`).set(auth(viewer)).send({ positionSeconds: 0, playing: true });
       return r.status === 429 ? null : r;
     });
-    expect(beat.status).toBe(200);
-    expect(beat.body).toMatchObject({ sessionId: s, videoId: v.id, status: 'active' });
+    expect(beat!.status).toBe(200);
+    expect(beat!.body).toMatchObject({ sessionId: s, videoId: v.id, status: 'active' });
   });
 
   it('refuses non-creators, non-video types, oversize files, and keys that are not yours', async () => {
@@ -231,6 +234,7 @@ describe('video media', () => {
       url: `https://www.youtube.com/watch?v=${YT.known}`,
     });
     expect(api.hits('GET /youtube/v3/videos')).toBe(before + 1);
+    byProvider.set('youtube', v.id);
     const again = (await publish({ source: { provider: 'youtube', id: YT.known }, ads: [{ position: 'pre', durationSeconds: 5 }] }, other).expect(201)).body;
     expect(again).toMatchObject({ title: 'Never Gonna Give You Up', durationSeconds: 213 });
     expect(api.hits('GET /youtube/v3/videos')).toBe(before + 1);
@@ -252,6 +256,7 @@ describe('video media', () => {
 
   it('reads Vimeo metadata with the access token; an unknown video is refused', async () => {
     const v = (await publish({ source: { provider: 'vimeo', id: '76979871' } }).expect(201)).body;
+    byProvider.set('vimeo', v.id);
     expect(v).toMatchObject({ title: 'The New Vimeo Player', durationSeconds: 62, thumbnailUrl: 'https://i.vimeocdn.com/v/1_1280.jpg', url: 'https://vimeo.com/76979871' });
     expect(api.requests.find((r) => r.path === '/vimeo/videos/76979871')?.query.get('fields')).toMatch(/duration/);
     expect((await publish({ source: { provider: 'vimeo', id: '1' } }).expect(422)).body.message).toMatch(/Vimeo refused the request \(HTTP 404\)/);
@@ -273,6 +278,7 @@ describe('video media', () => {
     await publish({ source: { provider: 'cloudflare_stream', id: up.key } }).expect(409);
 
     const v = (await publish({ source: { provider: 'cloudflare_stream', id: CF_UID }, title: 'Titled' }).expect(201)).body;
+    byProvider.set('cloudflare_stream', v.id);
     expect(v).toMatchObject({ title: 'Titled', durationSeconds: 42.5, thumbnailUrl: `https://videodelivery.net/${CF_UID}/thumbnails/thumbnail.jpg` });
     const hits = api.hits('GET /cf/');
     const p = (await playback(v.id).expect(200)).body;
@@ -301,11 +307,32 @@ describe('video media', () => {
     expect(v.thumbnailUrl).toBe('https://i.ytimg.com/vi/zzzzzzzzzzz/hqdefault.jpg');
 
     const plain = (await publish({ title: 'Plain', url: 'https://cdn.example.com/live/master.m3u8', durationSeconds: 60 }).expect(201)).body;
+    byProvider.set('url', plain.id);
     expect(plain.source).toEqual({ provider: 'url', url: 'https://cdn.example.com/live/master.m3u8' });
     expect((await playback(plain.id).expect(200)).body).toMatchObject({ url: 'https://cdn.example.com/live/master.m3u8', kind: 'hls', signed: false, expiresAt: null });
     expect((await publish({ title: 'Insecure', url: 'http://cdn.example.com/a.mp4', durationSeconds: 5 }).expect(400)).body.message.join()).toMatch(/url must be an https URL/);
     expect((await publish({ title: 'Both', url: 'https://cdn.example.com/a.mp4', source: { provider: 'vimeo', id: '1' }, durationSeconds: 5 }).expect(400)).body.message.join()).toMatch(/either url or source/);
     await publish({ title: 'None', durationSeconds: 5 }).expect(400);
+    expect((await publish({ source: { provider: 'dailymotion', id: 'x' } }).expect(400)).body.message.join()).toMatch(/^source\.provider must be one of url, s3, cloudflare_stream, vimeo, youtube/);
+    expect((await publish({ source: { provider: 'vimeo', id: '1', extra: 1 } }).expect(400)).body.message.join()).toMatch(/extra/);
+  });
+
+  it('creates uploads over GraphQL too (creators only)', async () => {
+    const m = 'mutation($i: CreateVideoUploadInput!) { createVideoUpload(input: $i) { uploadId provider key uploadUrl method headers { name value } expiresAt } }';
+    const ok = await gql(a, m, { i: { contentType: 'video/quicktime', sizeBytes: 7 } }, creator.token);
+    expect(ok.body.data.createVideoUpload).toMatchObject({ provider: 's3', method: 'PUT', key: expect.stringMatching(/\.mov$/), headers: expect.arrayContaining([{ name: 'Content-Length', value: '7' }]) });
+    const denied = await gql(a, m, { i: { contentType: 'video/quicktime', sizeBytes: 7 } }, viewer.token);
+    expect(denied.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const bad = await gql(a, m, { i: { contentType: 'image/gif', sizeBytes: 7 } }, creator.token);
+    expect(bad.body.errors[0].extensions).toMatchObject({ code: 'BAD_REQUEST', statusCode: 400 });
+  });
+
+  it('runs Watch2Earn sessions on videos of every source', async () => {
+    expect([...byProvider.keys()].sort()).toEqual(['cloudflare_stream', 's3', 'url', 'vimeo', 'youtube']);
+    for (const id of byProvider.values()) {
+      const s = (await http(a).post(`/api/videos/${id}/sessions`).set(auth(viewer)).expect(201)).body.sessionId;
+      expect((await http(a).get(`/api/videos/${id}/sessions/${s}`).set(auth(viewer)).expect(200)).body).toMatchObject({ sessionId: s, videoId: id, status: 'active' });
+    }
   });
 
   it('keeps videos written before sources existed playing as url sources', async () => {

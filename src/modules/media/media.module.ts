@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MediaUploadsController } from './media.controller';
+import { MediaResolver } from './media.resolver';
 import { MediaService } from './media.service';
 import { PlaybackService } from './playback.service';
 import { S3Storage } from './s3.storage';
@@ -13,7 +14,7 @@ import { UploadsService } from './uploads.service';
  */
 @Module({
   controllers: [MediaUploadsController],
-  providers: [S3Storage, UploadsRepository, UploadsService, MediaService, PlaybackService],
+  providers: [S3Storage, UploadsRepository, UploadsService, MediaService, PlaybackService, MediaResolver],
   exports: [MediaService, PlaybackService],
 })
 export class MediaModule {}
