@@ -3,7 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './harness/app';
 import { closeClients, eventually, gql, http, registerUser, TestUser } from './harness/clients';
-import { json, S3RVER_KEY, sigV4Accepts, startS3, startStandIn } from './harness/media';
+import { YOUTUBE_IDS, providerRoutes, S3RVER_KEY, sigV4Accepts, startS3, startStandIn } from './harness/media';
 
 /**
  * Video media end to end: direct uploads to a real S3-compatible server (s3rver), publishing
@@ -14,7 +14,7 @@ import { json, S3RVER_KEY, sigV4Accepts, startS3, startStandIn } from './harness
 describe('video media', () => {
   const BUCKET = 'softchat-videos';
   const MAX = 1_048_576;
-  const YT = { known: 'dQw4w9WgXcQ', down: 'DOWNdownDOW', hang: 'HANGhangHAN', unknown: 'NOPEnopeNOP' };
+  const YT = YOUTUBE_IDS;
   const CF_UID = 'ea95132c15732412d22c1476fa83f27a';
   const cfKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const streamKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -30,41 +30,7 @@ describe('video media', () => {
 
   beforeAll(async () => {
     s3 = await startS3(BUCKET);
-    api = await startStandIn({
-      'GET /youtube/v3/videos': (r, res) => {
-        if (r.query.get('key') !== 'yt-key' || r.query.get('part') !== 'snippet,contentDetails') return json(res, 403, { error: { message: 'API key not valid' } });
-        const id = r.query.get('id');
-        if (id === YT.down) return json(res, 500, { error: { message: 'backend error' } });
-        if (id === YT.hang) return; // never answers
-        if (id !== YT.known) return json(res, 200, { items: [] });
-        json(res, 200, {
-          items: [
-            {
-              id,
-              snippet: { title: 'Never Gonna Give You Up', description: 'The official video', thumbnails: { default: { url: 'https://i.ytimg.com/vi/x/default.jpg' }, maxres: { url: 'https://i.ytimg.com/vi/x/maxresdefault.jpg' } } },
-              contentDetails: { duration: 'PT3M33S' },
-            },
-          ],
-        });
-      },
-      'GET /vimeo/videos/': (r, res) => {
-        if (r.headers.authorization !== 'bearer vimeo-token') return json(res, 401, { error: 'unauthorized' });
-        if (r.path !== '/vimeo/videos/76979871') return json(res, 404, { error: "The requested video couldn't be found." });
-        json(res, 200, { name: 'The New Vimeo Player', description: null, duration: 62, pictures: { sizes: [{ width: 640, link: 'https://i.vimeocdn.com/v/1_640.jpg' }, { width: 1280, link: 'https://i.vimeocdn.com/v/1_1280.jpg' }] } });
-      },
-      'GET /cf/client/v4/accounts/acct-test/stream/': (r, res) => {
-        const uid = r.path.split('/').pop()!;
-        if (r.headers.authorization !== 'Bearer cf-token') return json(res, 403, { success: false, errors: [{ message: 'Authentication error' }] });
-        if (!streamUids.has(uid)) return json(res, 404, { success: false, errors: [{ message: 'Video not found' }] });
-        json(res, 200, { success: true, result: { uid, duration: 42.5, thumbnail: `https://videodelivery.net/${uid}/thumbnails/thumbnail.jpg`, meta: { name: 'From Stream' }, readyToStream: true } });
-      },
-      'POST /cf/client/v4/accounts/acct-test/stream/direct_upload': (r, res) => {
-        if (r.headers.authorization !== 'Bearer cf-token') return json(res, 403, { success: false });
-        const uid = randomBytes(16).toString('hex');
-        streamUids.add(uid);
-        json(res, 200, { success: true, result: { uid, uploadURL: `https://upload.videodelivery.net/${uid}` } });
-      },
-    });
+    api = await startStandIn(providerRoutes(YT, streamUids));
     const common = { WATCH_HEARTBEAT_MIN_INTERVAL_MS: '100', S3_BUCKET: BUCKET, S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: S3RVER_KEY.id, AWS_SECRET_ACCESS_KEY: S3RVER_KEY.secret, VIDEO_MAX_UPLOAD_BYTES: String(MAX) };
     a = await startTestApp({
       env: {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -108,4 +108,49 @@ export function sigV4Accepts(url: string, method: string, headers: Record<string
   const toSign = ['AWS4-HMAC-SHA256', q.get('X-Amz-Date'), scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), 'aws4_request');
   return hmac(key, toSign).toString('hex') === q.get('X-Amz-Signature');
+}
+
+/** YouTube ids the stand-in knows: one video, one that fails (500), one that hangs, one unknown. */
+export const YOUTUBE_IDS = { known: 'dQw4w9WgXcQ', down: 'DOWNdownDOW', hang: 'HANGhangHAN', unknown: 'NOPEnopeNOP' };
+
+/**
+ * Stand-ins for the YouTube Data API (key yt-key), Vimeo (token vimeo-token) and Cloudflare Stream
+ * (account acct-test, token cf-token), answering as their documentation shows.
+ */
+export function providerRoutes(YT: typeof YOUTUBE_IDS, streamUids: Set<string>): Record<string, Handler> {
+  return {
+    'GET /youtube/v3/videos': (r, res) => {
+      if (r.query.get('key') !== 'yt-key' || r.query.get('part') !== 'snippet,contentDetails') return json(res, 403, { error: { message: 'API key not valid' } });
+      const id = r.query.get('id');
+      if (id === YT.down) return json(res, 500, { error: { message: 'backend error' } });
+      if (id === YT.hang) return; // never answers
+      if (id !== YT.known) return json(res, 200, { items: [] });
+      json(res, 200, {
+        items: [
+          {
+            id,
+            snippet: { title: 'Never Gonna Give You Up', description: 'The official video', thumbnails: { default: { url: 'https://i.ytimg.com/vi/x/default.jpg' }, maxres: { url: 'https://i.ytimg.com/vi/x/maxresdefault.jpg' } } },
+            contentDetails: { duration: 'PT3M33S' },
+          },
+        ],
+      });
+    },
+    'GET /vimeo/videos/': (r, res) => {
+      if (r.headers.authorization !== 'bearer vimeo-token') return json(res, 401, { error: 'unauthorized' });
+      if (r.path !== '/vimeo/videos/76979871') return json(res, 404, { error: "The requested video couldn't be found." });
+      json(res, 200, { name: 'The New Vimeo Player', description: null, duration: 62, pictures: { sizes: [{ width: 640, link: 'https://i.vimeocdn.com/v/1_640.jpg' }, { width: 1280, link: 'https://i.vimeocdn.com/v/1_1280.jpg' }] } });
+    },
+    'GET /cf/client/v4/accounts/acct-test/stream/': (r, res) => {
+      const uid = r.path.split('/').pop()!;
+      if (r.headers.authorization !== 'Bearer cf-token') return json(res, 403, { success: false, errors: [{ message: 'Authentication error' }] });
+      if (!streamUids.has(uid)) return json(res, 404, { success: false, errors: [{ message: 'Video not found' }] });
+      json(res, 200, { success: true, result: { uid, duration: 42.5, thumbnail: `https://videodelivery.net/${uid}/thumbnails/thumbnail.jpg`, meta: { name: 'From Stream' }, readyToStream: true } });
+    },
+    'POST /cf/client/v4/accounts/acct-test/stream/direct_upload': (r, res) => {
+      if (r.headers.authorization !== 'Bearer cf-token') return json(res, 403, { success: false });
+      const uid = randomBytes(16).toString('hex');
+      streamUids.add(uid);
+      json(res, 200, { success: true, result: { uid, uploadURL: `https://upload.videodelivery.net/${uid}` } });
+    },
+  };
 }
