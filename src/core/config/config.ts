@@ -260,6 +260,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const cf = [r.optional('CLOUDFRONT_DOMAIN'), r.optional('CLOUDFRONT_KEY_PAIR_ID'), r.optional('CLOUDFRONT_PRIVATE_KEY')] as const;
   if (cf.some(Boolean) && !cf.every(Boolean)) r.problems.push('CLOUDFRONT_DOMAIN, CLOUDFRONT_KEY_PAIR_ID and CLOUDFRONT_PRIVATE_KEY must be set together');
+  const together = (...names: string[]) => {
+    const set = names.filter((n) => r.raw(n) !== undefined);
+    if (set.length && set.length < names.length) r.problems.push(`${names.join(' and ')} must be set together`);
+  };
+  together('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY');
+  together('CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN');
+  together('CLOUDFLARE_STREAM_KEY_ID', 'CLOUDFLARE_STREAM_SIGNING_KEY');
   const s3Bucket = r.optional('S3_BUCKET');
   const s3Endpoint = r.url('S3_ENDPOINT', ['http:', 'https:']);
   const media: MediaConfig = {
