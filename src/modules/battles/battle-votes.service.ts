@@ -13,7 +13,7 @@ import { BattlesService, refuse } from './battles.service';
 
 export const BATTLE_VOTE_ACTION = 'battle_vote';
 
-const alreadyVoted = () => new DomainError('ALREADY_VOTED', 'You already voted in this battle');
+const alreadyVoted = () => new DomainError('ALREADY_VOTED', 'You already voted in this battle', { code: 'ALREADY_VOTED' });
 
 /**
  * One vote per user per battle. Load → decide (battle.machine) → in one transaction: take the

@@ -50,6 +50,7 @@ export interface NewBattle {
 export class BattlesRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
+  /** (UPDATE ... RETURNING goes through `tx.run`: TypeORM's `query` returns [rows, count] for it.) */
   private q<T = any>(tx: Executor | null | undefined, sql: string, params: unknown[] = []): Promise<T[]> {
     return tx ? tx.query<T>(sql, params) : this.ds.query(sql, params);
   }
@@ -159,7 +160,9 @@ export class BattlesRepository {
    * the end serialise). Null when the battle is not live or its time is up.
    */
   async nextSeq(tx: Tx, battleId: string): Promise<number | null> {
-    const [row] = await tx.query<{ total_votes: number }>(
+    const {
+      rows: [row],
+    } = await tx.run<{ total_votes: number }>(
       `UPDATE battles SET total_votes = total_votes + 1 WHERE id = $1 AND status = 'live' AND ends_at > now() RETURNING total_votes`,
       [battleId],
     );
@@ -184,7 +187,9 @@ export class BattlesRepository {
 
   /** Live → ended, once: null unless this call made the change. */
   async markEnded(tx: Tx, battleId: string): Promise<BattleRow | null> {
-    const [row] = await tx.query<BattleRow>(
+    const {
+      rows: [row],
+    } = await tx.run<BattleRow>(
       `UPDATE battles SET status = 'ended', ended_at = now() WHERE id = $1 AND status = 'live' AND ends_at <= now() RETURNING *`,
       [battleId],
     );
