@@ -5,15 +5,18 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * - battles: one row per battle. `status` goes `live` → `ended` exactly once (a conditional
  *   UPDATE ... WHERE status = 'live'), which also fixes the winner, the result hash and what
- *   happened to the prize. `total_votes` doubles as the gapless per-battle vote sequence: a
- *   vote increments it under the battle's row lock, so votes and the end serialise on one row.
- *   `log_salt` keys the HMAC that pseudonymises voters in the published vote log (never served).
- *   `prize_hold_id` is the creator's ledger hold funding the optional prize pool.
+ *   happened to the prize. A vote holds a FOR SHARE lock on its battle's row until it commits
+ *   (votes run side by side), and the end's UPDATE needs that row exclusively: the end waits for
+ *   votes in flight, and a vote arriving after it finds the battle ended. `log_salt` keys the
+ *   HMAC that pseudonymises voters in the published vote log (never served). `prize_hold_id` is
+ *   the creator's ledger hold funding the optional prize pool.
  * - battle_participants: 2–8 per battle, in the order the creator listed them (`position`),
- *   with their running tallies.
- * - battle_votes: the vote log. UNIQUE (battle_id, voter_id) is what makes "one vote per user
- *   per battle" true under any concurrency; the composite foreign key makes a vote for someone
- *   who is not a participant impossible.
+ *   with their share of the prize once ended.
+ * - battle_votes: the vote log, in `id` order (an identity: insertion order; the published log
+ *   numbers it 1..n). Tallies are counted from it (index on participant), so no counter row is
+ *   a hot spot under a burst of votes. UNIQUE (battle_id, voter_id) is what makes "one vote per
+ *   user per battle" true under any concurrency; the composite foreign key makes a vote for
+ *   someone who is not a participant impossible.
  * The `battle_vote` reward rule was seeded by the Rewards migration.
  */
 export class Battles1764231100000 implements MigrationInterface {
@@ -29,7 +32,6 @@ export class Battles1764231100000 implements MigrationInterface {
         creation_key varchar(300) NULL UNIQUE,
         duration_seconds int NOT NULL,
         ends_at timestamptz NOT NULL,
-        total_votes int NOT NULL DEFAULT 0,
         log_salt varchar(64) NOT NULL,
         prize_asset varchar(10) NULL,
         prize_amount numeric(78,0) NULL,
@@ -41,7 +43,6 @@ export class Battles1764231100000 implements MigrationInterface {
         ended_at timestamptz NULL,
         CONSTRAINT battles_status CHECK (status IN ('live', 'ended')),
         CONSTRAINT battles_duration CHECK (duration_seconds BETWEEN 1 AND 86400),
-        CONSTRAINT battles_total_votes CHECK (total_votes >= 0),
         CONSTRAINT battles_prize CHECK ((prize_asset IS NULL) = (prize_amount IS NULL) AND (prize_amount IS NULL OR prize_amount > 0)),
         CONSTRAINT battles_prize_outcome CHECK (prize_outcome IS NULL OR prize_outcome IN ('paid', 'split', 'refunded')),
         CONSTRAINT battles_ended CHECK ((status = 'ended') = (ended_at IS NOT NULL))
@@ -54,27 +55,25 @@ export class Battles1764231100000 implements MigrationInterface {
         battle_id uuid NOT NULL REFERENCES battles(id) ON DELETE CASCADE,
         user_id uuid NOT NULL REFERENCES users(id),
         position smallint NOT NULL,
-        votes int NOT NULL DEFAULT 0,
         prize_amount numeric(78,0) NULL,
         PRIMARY KEY (battle_id, user_id),
         CONSTRAINT battle_participants_position UNIQUE (battle_id, position),
-        CONSTRAINT battle_participants_votes CHECK (votes >= 0)
+        CONSTRAINT battle_participants_prize CHECK (prize_amount IS NULL OR prize_amount > 0)
       )`);
     await q.query(`CREATE INDEX battle_participants_user_idx ON battle_participants (user_id)`);
 
     await q.query(`
       CREATE TABLE battle_votes (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         battle_id uuid NOT NULL,
-        seq int NOT NULL,
         voter_id uuid NOT NULL REFERENCES users(id),
         participant_id uuid NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (battle_id, seq),
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         CONSTRAINT battle_votes_one_per_user UNIQUE (battle_id, voter_id),
         CONSTRAINT battle_votes_participant FOREIGN KEY (battle_id, participant_id)
-          REFERENCES battle_participants (battle_id, user_id) ON DELETE CASCADE,
-        CONSTRAINT battle_votes_seq CHECK (seq > 0)
+          REFERENCES battle_participants (battle_id, user_id) ON DELETE CASCADE
       )`);
+    await q.query(`CREATE INDEX battle_votes_tally_idx ON battle_votes (battle_id, participant_id)`);
   }
 
   public async down(q: QueryRunner): Promise<void> {

@@ -16,11 +16,11 @@ export const BATTLE_VOTE_ACTION = 'battle_vote';
 const alreadyVoted = () => new DomainError('ALREADY_VOTED', 'You already voted in this battle', { code: 'ALREADY_VOTED' });
 
 /**
- * One vote per user per battle. Load → decide (battle.machine) → in one transaction: take the
- * battle's next vote number (locks the battle row; refused once ended or past `endsAt`), insert
- * the vote (the unique constraint (battle_id, voter_id) refuses a second one, whatever the
- * concurrency: the transaction then rolls back and the number is not used, so the log stays
- * gapless), count it, and grant the `battle_vote` reward → after commit, a coalesced update.
+ * One vote per user per battle. Load → decide (battle.machine) → in one transaction: hold the
+ * battle open (a FOR SHARE lock on its row, refused once ended or past `endsAt`; votes do not
+ * block each other, the end waits for them), insert the vote (the unique constraint
+ * (battle_id, voter_id) refuses a second one whatever the concurrency), and grant the
+ * `battle_vote` reward → after commit, a coalesced update. Tallies are counted from the log.
  */
 @Injectable()
 export class BattleVotesService {
@@ -48,14 +48,11 @@ export class BattleVotesService {
     }
 
     await withTransaction(this.ds, async (tx) => {
-      const seq = await this.repo.nextSeq(tx, battleId);
-      if (seq === null) {
-        const voted = (await this.repo.myVotes([battleId], user.id, tx)).has(battleId);
-        if (voted) throw alreadyVoted();
+      if (!(await this.repo.holdOpen(tx, battleId))) {
+        if ((await this.repo.myVotes([battleId], user.id, tx)).has(battleId)) throw alreadyVoted();
         refuse({ ok: false, error: 'conflict', message: 'The battle has ended; votes are closed' });
       }
-      if (!(await this.repo.insertVote(tx, battleId, seq, user.id, participantId))) throw alreadyVoted();
-      await this.repo.addVote(tx, battleId, participantId);
+      if (!(await this.repo.insertVote(tx, battleId, user.id, participantId))) throw alreadyVoted();
       // Paid by the rewards queue once this commits; a cap or cooldown never blocks the vote.
       await this.rewards.grant({ userId: user.id, action: BATTLE_VOTE_ACTION, targetId: battleId, contextId: battleId }, tx);
       tx.afterCommit(() => this.updates.changed(battleId));

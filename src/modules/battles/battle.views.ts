@@ -39,7 +39,8 @@ const iso = (d: Date | string | null): string | null => (d === null ? null : new
 
 export function toBattleView(b: BattleRow, participants: ParticipantRow[], viewerCount: number, myVote: string | null): BattleView {
   const ended = b.status === 'ended';
-  const top = ended && b.total_votes > 0 ? Math.max(...participants.map((p) => Number(p.votes))) : null;
+  const totalVotes = participants.reduce((sum, p) => sum + Number(p.votes), 0);
+  const top = ended && totalVotes > 0 ? Math.max(...participants.map((p) => Number(p.votes))) : null;
   return {
     id: b.id,
     title: b.title,
@@ -51,7 +52,7 @@ export function toBattleView(b: BattleRow, participants: ParticipantRow[], viewe
       prize: p.prize_amount !== null && b.prize_asset ? formatAmount(BigInt(p.prize_amount), b.prize_asset) : null,
     })),
     viewerCount,
-    totalVotes: Number(b.total_votes),
+    totalVotes,
     durationSeconds: Number(b.duration_seconds),
     endsAt: iso(b.ends_at)!,
     winnerId: b.winner_id,

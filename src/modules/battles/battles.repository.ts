@@ -14,7 +14,6 @@ export interface BattleRow {
   creation_key: string | null;
   duration_seconds: number;
   ends_at: Date;
-  total_votes: number;
   log_salt: string;
   prize_asset: AssetSymbol | null;
   prize_amount: string | null;
@@ -97,16 +96,18 @@ export class BattlesRepository {
     return row ?? null;
   }
 
-  /** Participants of the battles, in listed order. */
+  /** Participants of the battles, in listed order, with their votes counted from the log. */
   async participants(battleIds: string[], tx?: Executor | null): Promise<ParticipantRow[]> {
     if (!battleIds.length) return [];
-    return this.q<ParticipantRow>(
+    const rows = await this.q<ParticipantRow>(
       tx,
-      `SELECT p.battle_id, p.user_id, u.username, p.position, p.votes, p.prize_amount::text AS prize_amount
+      `SELECT p.battle_id, p.user_id, u.username, p.position, p.prize_amount::text AS prize_amount,
+              (SELECT count(*) FROM battle_votes v WHERE v.battle_id = p.battle_id AND v.participant_id = p.user_id)::int AS votes
        FROM battle_participants p JOIN users u ON u.id = p.user_id
        WHERE p.battle_id = ANY($1::uuid[]) ORDER BY p.battle_id, p.position`,
       [battleIds],
     );
+    return rows.map((r) => ({ ...r, position: Number(r.position), votes: Number(r.votes) }));
   }
 
   /** Which participant the user voted for, per battle. */
@@ -141,13 +142,14 @@ export class BattlesRepository {
 
   /** The current tallies, in listed order. */
   async tallies(battleId: string): Promise<{ user_id: string; votes: number }[]> {
-    return this.ds.query(`SELECT user_id, votes FROM battle_participants WHERE battle_id = $1 ORDER BY position`, [battleId]);
+    return (await this.participants([battleId])).map((p) => ({ user_id: p.user_id, votes: p.votes }));
   }
 
+  /** The vote log in insertion order, numbered 1..n. */
   async votes(battleId: string, tx?: Executor | null): Promise<VoteRecord[]> {
-    const rows = await this.q<{ seq: number; voter_id: string; participant_id: string; created_at: Date }>(
+    const rows = await this.q<{ seq: string; voter_id: string; participant_id: string; created_at: Date }>(
       tx,
-      `SELECT seq, voter_id, participant_id, created_at FROM battle_votes WHERE battle_id = $1 ORDER BY seq`,
+      `SELECT row_number() OVER (ORDER BY id) AS seq, voter_id, participant_id, created_at FROM battle_votes WHERE battle_id = $1 ORDER BY id`,
       [battleId],
     );
     return rows.map((r) => ({ seq: Number(r.seq), voterId: r.voter_id, participantId: r.participant_id, at: new Date(r.created_at) }));
@@ -156,31 +158,23 @@ export class BattlesRepository {
   // ------------------------------------------------------------------ votes
 
   /**
-   * Takes the battle's next vote number, locking its row until the vote commits (so votes and
-   * the end serialise). Null when the battle is not live or its time is up.
+   * Holds the battle open for this vote: a FOR SHARE lock on its row until the vote commits
+   * (votes run side by side; the end's UPDATE waits for them). False when the battle is not
+   * live or its time is up.
    */
-  async nextSeq(tx: Tx, battleId: string): Promise<number | null> {
-    const {
-      rows: [row],
-    } = await tx.run<{ total_votes: number }>(
-      `UPDATE battles SET total_votes = total_votes + 1 WHERE id = $1 AND status = 'live' AND ends_at > now() RETURNING total_votes`,
-      [battleId],
-    );
-    return row ? Number(row.total_votes) : null;
-  }
-
-  /** False when this user already voted in this battle (the unique constraint decides). */
-  async insertVote(tx: Tx, battleId: string, seq: number, voterId: string, participantId: string): Promise<boolean> {
-    const rows = await tx.query(
-      `INSERT INTO battle_votes (battle_id, seq, voter_id, participant_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (battle_id, voter_id) DO NOTHING RETURNING seq`,
-      [battleId, seq, voterId, participantId],
-    );
+  async holdOpen(tx: Tx, battleId: string): Promise<boolean> {
+    const rows = await tx.query(`SELECT 1 FROM battles WHERE id = $1 AND status = 'live' AND ends_at > now() FOR SHARE`, [battleId]);
     return rows.length === 1;
   }
 
-  async addVote(tx: Tx, battleId: string, participantId: string): Promise<void> {
-    await tx.query(`UPDATE battle_participants SET votes = votes + 1 WHERE battle_id = $1 AND user_id = $2`, [battleId, participantId]);
+  /** False when this user already voted in this battle (the unique constraint decides). */
+  async insertVote(tx: Tx, battleId: string, voterId: string, participantId: string): Promise<boolean> {
+    const rows = await tx.query(
+      `INSERT INTO battle_votes (battle_id, voter_id, participant_id) VALUES ($1, $2, $3)
+       ON CONFLICT (battle_id, voter_id) DO NOTHING RETURNING id`,
+      [battleId, voterId, participantId],
+    );
+    return rows.length === 1;
   }
 
   // ------------------------------------------------------------------ the end
