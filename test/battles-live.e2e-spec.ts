@@ -233,6 +233,9 @@ describe('Battles live', () => {
     expect(await balanceOf(a, c2, 'USD')).toEqual({ asset: 'USD', available: '5.00', held: '0.00', total: '5.00' });
     const paid = await ds.query(`SELECT kind, amount::text AS amount FROM ledger_transfers WHERE reference = $1`, [battle.id]);
     expect(paid).toEqual([{ kind: 'battle_prize', amount: '500' }]);
+    // Participants and the creator were told, once each.
+    const notes = await ds.query(`SELECT user_id, type FROM notifications WHERE dedupe_key = $1 ORDER BY user_id`, [`battle:${battle.id}:ended`]);
+    expect(notes).toEqual([c1, c2, c3].map((u) => ({ user_id: u.id, type: 'battle' })).sort((x, y) => (x.user_id < y.user_id ? -1 : 1)));
   }, 60_000);
 
   it('ends by its own delayed job; with no votes there is no winner and the prize goes back', async () => {

@@ -66,7 +66,9 @@ export class BattleEndService {
     if (prize !== null && row.prize_hold_id) await this.settlePrize(tx, row, result);
     await this.repo.recordResult(tx, row.id, { winnerId: result.winnerId, resultHash, prizeOutcome: result.prizeOutcome });
     const participantIds = participants.map((p) => p.user_id);
-    tx.afterCommit(() => this.updates.ended(row.id, { winnerId: result.winnerId, winnerIds: result.top, resultHash, participantIds }));
+    tx.afterCommit(() =>
+      this.updates.ended(row.id, { title: row.title, createdBy: row.created_by, winnerId: result.winnerId, winnerIds: result.top, resultHash, participantIds }),
+    );
   }
 
   /**

@@ -4,6 +4,7 @@ import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { userRoom } from '../../core/realtime/events';
 import { RedisService } from '../../core/redis/redis.service';
+import { NotificationsService } from '../notifications/notifications.service';
 import { BattleViewersService } from './battle-viewers.service';
 import type { BattleUpdateView } from './battle.views';
 import { BattlesRepository } from './battles.repository';
@@ -58,6 +59,7 @@ export class BattleUpdatesService implements OnModuleDestroy {
     private readonly viewers: BattleViewersService,
     private readonly realtime: RealtimePublisher,
     private readonly pubsub: GqlPubSub,
+    private readonly notifications: NotificationsService,
   ) {
     const client = redisService.client as GateRedis;
     if (!(client as unknown as Record<string, unknown>).softchatBattleGate) client.defineCommand('softchatBattleGate', { numberOfKeys: 3, lua: GATE_LUA });
@@ -130,8 +132,12 @@ export class BattleUpdatesService implements OnModuleDestroy {
     await this.pubsub.publish(battleTopic(battleId), { battleUpdated: s });
   }
 
-  /** The battle closed (after commit): its final state, unthrottled, then `battle_ended`. */
-  async ended(battleId: string, result: { winnerId: string | null; winnerIds: string[]; resultHash: string; participantIds: string[] }) {
+  /**
+   * The battle closed (after commit): its final state, unthrottled, then `battle_ended` to its
+   * viewers and participants, and an inbox notification to the participants and the creator
+   * (deduplicated per battle).
+   */
+  async ended(battleId: string, result: { title: string; createdBy: string; winnerId: string | null; winnerIds: string[]; resultHash: string; participantIds: string[] }) {
     const rooms = result.participantIds.map(userRoom);
     await this.emit(battleId, rooms);
     this.realtime.toRoom([battleRoom(battleId), ...rooms], 'battle_ended', {
@@ -140,5 +146,13 @@ export class BattleUpdatesService implements OnModuleDestroy {
       resultHash: result.resultHash,
       winnerIds: result.winnerIds,
     });
+    const outcome = result.winnerId ? 'a winner' : result.winnerIds.length ? 'a draw' : 'no votes';
+    await this.notifications
+      .notify(
+        [...result.participantIds, result.createdBy],
+        { type: 'battle', title: `Battle ended: ${result.title}`.slice(0, 200), body: `"${result.title}" ended with ${outcome}.`, data: { battleId, winnerId: result.winnerId, winnerIds: result.winnerIds, resultHash: result.resultHash } },
+        { dedupeKey: `battle:${battleId}:ended` },
+      )
+      .catch((e) => this.logger.warn(`battle end notification failed for ${battleId}: ${(e as Error).message}`));
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyInterceptor } from '../../core/http/idempotency';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { RewardsModule } from '../rewards/rewards.module';
 import { BattleEndService } from './battle-end.service';
 import { BattleUpdatesService } from './battle-updates.service';
@@ -19,7 +20,7 @@ import { BattlesService } from './battles.service';
  * from the creator's ledger hold, and publishes a SHA-256 of the pseudonymised vote log.
  */
 @Module({
-  imports: [RewardsModule],
+  imports: [RewardsModule, NotificationsModule],
   controllers: [BattlesController],
   providers: [
     BattlesRepository,
