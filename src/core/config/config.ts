@@ -47,6 +47,7 @@ export interface AppConfig {
     binanceBaseUrl: string;
   };
   p2p: { minPaymentWindowSeconds: number; releaseWindowSeconds: number; sweepIntervalSeconds: number };
+  battles: { minDurationSeconds: number };
   fees: { tradingBps: number; p2pBps: number; tipBps: number; transferBps: number };
   wallet: { btcNetwork: 'mainnet' | 'testnet'; btcXpub: string | null; ethXpub: string | null };
   /** SOFT amounts are decimal strings (8 decimals), parsed by the rewards module. */
@@ -360,6 +361,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       minPaymentWindowSeconds: r.int('P2P_MIN_PAYMENT_WINDOW_SECONDS', 300, 1, 86400),
       releaseWindowSeconds: r.int('P2P_RELEASE_WINDOW_SECONDS', 1800, 1, 7 * 86400),
       sweepIntervalSeconds: r.int('P2P_SWEEP_INTERVAL_SECONDS', 30, 1, 3600),
+    },
+    battles: {
+      minDurationSeconds: r.int('BATTLE_MIN_DURATION_SECONDS', 10, 1, 86400),
     },
     fees: {
       tradingBps: bps('TRADING_FEE_BPS'),

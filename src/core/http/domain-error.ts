@@ -8,6 +8,8 @@ export type DomainErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  /** A second vote in a battle (409). */
+  | 'ALREADY_VOTED'
   | 'UNPROCESSABLE'
   | 'INSUFFICIENT_FUNDS'
   | 'RATE_LIMITED'
@@ -21,6 +23,7 @@ export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  ALREADY_VOTED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,
   INSUFFICIENT_FUNDS: 422,

@@ -19,8 +19,17 @@ export interface ServerToClientEvents {
   user_online: { userId: string; status?: string };
   user_offline: { userId: string; lastSeenAt: string };
   viewer_count_update: { videoId: string; count: number };
-  battle_update: { battleId: string; votes: { userId: string; votes: number }[]; viewerCount: number };
-  battle_ended: { battleId: string; winnerId: string | null };
+  /** Full tallies every time (coalesced: a few per second per battle); `status`, `winnerId`, `endsAt` added for clients. */
+  battle_update: {
+    battleId: string;
+    votes: { userId: string; votes: number }[];
+    viewerCount: number;
+    status?: 'live' | 'ended';
+    winnerId?: string | null;
+    endsAt?: string;
+  };
+  /** `winnerId` null on a draw or without votes; `resultHash`: SHA-256 of the vote log (GET /api/battles/:id/votes/log). */
+  battle_ended: { battleId: string; winnerId: string | null; resultHash: string; winnerIds?: string[] };
   balance_update: { userId: string; balances: unknown[] };
   transaction_complete: { transactionId: string; details: unknown };
   reward_earned: {
