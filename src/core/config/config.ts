@@ -53,6 +53,8 @@ export interface AppConfig {
   rewards: { poolSeed: string; sweepIntervalSeconds: number; stuckAfterSeconds: number; maxVideoReward: string };
   watch: { heartbeatMinIntervalMs: number; clockToleranceMs: number; maxHeartbeatGapMs: number };
   viewers: { heartbeatMs: number; ttlMs: number };
+  /** Creator economy: the least time between two creatorStatsUpdated payloads of one creator. */
+  creator: { statsIntervalMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
@@ -335,6 +337,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     viewers: {
       heartbeatMs: r.int('VIEWERS_HEARTBEAT_MS', 2000, 100, 60_000),
       ttlMs: r.int('VIEWERS_TTL_MS', 8000, 300, 600_000),
+    },
+    creator: {
+      statsIntervalMs: r.int('CREATOR_STATS_INTERVAL_MS', 1000, 100, 60_000),
     },
   };
   if (config.viewers.ttlMs < config.viewers.heartbeatMs * 2) r.problems.push('VIEWERS_TTL_MS must be at least twice VIEWERS_HEARTBEAT_MS');
