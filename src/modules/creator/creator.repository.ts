@@ -124,7 +124,11 @@ export class CreatorRepository {
 
   /** True when this call removed the follow. */
   async unfollow(tx: Tx, creatorId: string, fanId: string): Promise<boolean> {
-    const del = await tx.query(`DELETE FROM creator_follows WHERE creator_id = $1 AND follower_id = $2 RETURNING creator_id`, [creatorId, fanId]);
+    // As a CTE so the driver returns the rows (TypeORM answers a bare DELETE with [rows, count]).
+    const del = await tx.query(`WITH d AS (DELETE FROM creator_follows WHERE creator_id = $1 AND follower_id = $2 RETURNING creator_id) SELECT * FROM d`, [
+      creatorId,
+      fanId,
+    ]);
     if (!del.length) return false;
     await this.followChanged(tx, creatorId, fanId, -1);
     return true;
@@ -296,13 +300,15 @@ export class CreatorRepository {
   achieve(creatorId: string, t: Totals): Promise<MilestoneRow[]> {
     const earnings = Object.fromEntries([...t.earnings.entries()].map(([a, v]) => [a, v.toString()]));
     return this.ds.query(
-      `UPDATE creator_milestones SET achieved_at = clock_timestamp()
-       WHERE creator_id = $1 AND achieved_at IS NULL AND (
-             (metric = 'followers' AND target <= $2)
-          OR (metric = 'views' AND target <= $3)
-          OR (metric = 'watch_hours' AND target <= $4)
-          OR (metric = 'earnings' AND target <= COALESCE(($5::jsonb ->> asset)::numeric, 0)))
-       RETURNING *`,
+      `WITH done AS (
+         UPDATE creator_milestones SET achieved_at = clock_timestamp()
+         WHERE creator_id = $1 AND achieved_at IS NULL AND (
+               (metric = 'followers' AND target <= $2)
+            OR (metric = 'views' AND target <= $3)
+            OR (metric = 'watch_hours' AND target <= $4)
+            OR (metric = 'earnings' AND target <= COALESCE(($5::jsonb ->> asset)::numeric, 0)))
+         RETURNING *)
+       SELECT * FROM done`,
       [creatorId, t.followers, t.views, Math.floor(t.watchedMs / 1000), JSON.stringify(earnings)],
     );
   }

@@ -60,8 +60,13 @@ export class CreatorResolver {
   }
 
   @Query(() => TipPageGql, { description: 'Tips received, newest first (the creator and admins only)' })
-  creatorTips(@CurrentUser() user: AuthUser, @CreatorId() creatorId: string, @Args() q: PageArgs) {
-    return this.tips.list(user, creatorId, q);
+  creatorTips(
+    @CurrentUser() user: AuthUser,
+    @CreatorId() creatorId: string,
+    @Args('limit', { type: () => Int, nullable: true }) limit?: number,
+    @Args('cursor', { type: () => String, nullable: true }) cursor?: string,
+  ) {
+    return this.tips.list(user, creatorId, { limit: limit ?? undefined, cursor: cursor ?? undefined });
   }
 
   @Query(() => [MilestoneGql], { description: 'The creator and admins only' })
