@@ -124,11 +124,8 @@ export class StatsService {
       const target = displayValue(m.metric, m.asset, BigInt(m.target));
       const what = m.metric === 'watch_hours' ? `${target} watch hours` : m.metric === 'earnings' ? `${target} ${m.asset} earned` : `${target} ${m.metric}`;
       await this.notifications
-        .notify(
-          creatorId,
-          { type: 'milestone', title: 'Milestone reached', body: `You reached ${what}.`, data: { milestoneId: m.id, metric: m.metric, target, asset: m.asset || null } },
-          { dedupeKey: `creator-milestone:${m.id}` },
-        )
+        // No dedupe key on purpose: only the one call that achieved the milestone gets here.
+        .notify(creatorId, { type: 'milestone', title: 'Milestone reached', body: `You reached ${what}.`, data: { milestoneId: m.id, metric: m.metric, target, asset: m.asset || null } })
         .catch((e) => this.logger.warn(`milestone notification failed for ${m.id}: ${(e as Error).message}`));
     }
     return done;
