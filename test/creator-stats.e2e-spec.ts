@@ -186,6 +186,9 @@ describe('creator: stats, top content and milestones', () => {
     const [onA, onB] = await Promise.all([drain(subA), drain(subB)]);
     // Far fewer payloads than changes, and the same ones on both instances: one publisher, not one per instance.
     expect(onA.length).toBeLessThan(16);
+    // Each payload is stamped when its computation started: never two within the interval (1 s).
+    const stamps = onA.map((p) => Date.parse(p.updatedAt));
+    for (let i = 1; i < stamps.length; i++) expect(stamps[i] - stamps[i - 1]).toBeGreaterThanOrEqual(1000);
     expect(onA.map((p) => p.updatedAt)).toEqual(onB.map((p) => p.updatedAt));
     // The 10-follower milestone was crossed in the burst and is in the last payload.
     expect(onA[onA.length - 1].milestones.find((m: any) => m.metric === 'followers' && m.target === '10').achievedAt).toEqual(expect.any(String));

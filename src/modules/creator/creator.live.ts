@@ -27,7 +27,9 @@ interface PublishJob {
  *  - `pending` (SET NX): later changes in the window schedule ONE delayed job at the window's
  *    end (the trailing edge). That job starts a new window, clears `pending` and only then
  *    reads the figures, so every change made before it cleared `pending` is in its payload and
- *    every change after schedules the next one.
+ *    every change after schedules the next one. While a trailing job is pending the window is
+ *    held open, and a trailing job that finds the last payload less than an interval ago
+ *    (a leading job that ran late) waits for the rest of the interval.
  * The payload is computed once, by whichever instance's worker runs the job, and reaches
  * subscribers on every instance through the Redis PubSub. Milestones are checked in the same
  * job, so watching (which has no other trigger) crosses them too.
@@ -62,32 +64,63 @@ export class CreatorLive {
 
   /** Schedules a stats payload for the creator, throttled as described above. */
   async touch(creatorId: string): Promise<void> {
-    const window = this.redis.key('creator', 'stats-window', creatorId);
-    const pending = this.redis.key('creator', 'stats-pending', creatorId);
-    const opts = { removeOnComplete: true, removeOnFail: 100, attempts: 2 };
+    const { window, pending } = this.keys(creatorId);
+    const redis = this.redis.client;
     try {
-      if ((await this.redis.client.set(window, '1', 'PX', this.intervalMs, 'NX')) === 'OK') {
-        await this.jobs.add('creator', 'publish-stats', { creatorId, trailing: false } satisfies PublishJob, opts);
+      if ((await redis.set(window, '1', 'PX', this.intervalMs, 'NX')) === 'OK') {
+        await this.schedule(creatorId, false, 0);
         return;
       }
       // The pending flag outlives a lost job only briefly, so a Redis hiccup cannot mute a creator.
-      if ((await this.redis.client.set(pending, '1', 'PX', this.intervalMs * 10, 'NX')) !== 'OK') return;
-      const ttl = await this.redis.client.pttl(window);
-      await this.jobs.add('creator', 'publish-stats', { creatorId, trailing: true } satisfies PublishJob, { ...opts, delay: Math.max(ttl, 0) });
+      if ((await redis.set(pending, '1', 'PX', this.intervalMs * 10, 'NX')) !== 'OK') return;
+      let ttl = await redis.pttl(window);
+      if (ttl < 0) {
+        // The window ended in between: the trailing job runs now and holds the window meanwhile.
+        await redis.set(window, '1', 'PX', this.intervalMs * 2);
+        ttl = 0;
+      } else {
+        // Hold the window until the trailing job opens the next one (no leading payload in between).
+        await redis.pexpire(window, ttl + this.intervalMs);
+      }
+      await this.schedule(creatorId, true, ttl);
     } catch (e) {
       this.logger.warn(`could not schedule stats for ${creatorId}: ${(e as Error).message}`);
     }
   }
 
+  private keys(creatorId: string) {
+    return {
+      window: this.redis.key('creator', 'stats-window', creatorId),
+      pending: this.redis.key('creator', 'stats-pending', creatorId),
+      last: this.redis.key('creator', 'stats-last', creatorId),
+    };
+  }
+
+  private schedule(creatorId: string, trailing: boolean, delay: number) {
+    return this.jobs.add('creator', 'publish-stats', { creatorId, trailing } satisfies PublishJob, { removeOnComplete: true, removeOnFail: 100, attempts: 2, delay });
+  }
+
   @JobHandler('creator', 'publish-stats')
   async publishJob(job: Job<PublishJob>): Promise<void> {
     const { creatorId, trailing } = job.data;
+    const { window, pending, last } = this.keys(creatorId);
+    const redis = this.redis.client;
     if (trailing) {
-      await this.redis.client.set(this.redis.key('creator', 'stats-window', creatorId), '1', 'PX', this.intervalMs);
-      await this.redis.client.del(this.redis.key('creator', 'stats-pending', creatorId));
+      // A leading payload that ran late must still be a full interval before this one.
+      const since = Date.now() - Number((await redis.get(last)) ?? 0);
+      if (since < this.intervalMs) {
+        await redis.pexpire(window, this.intervalMs * 2);
+        await this.schedule(creatorId, true, this.intervalMs - since);
+        return;
+      }
+      await redis.set(window, '1', 'PX', this.intervalMs);
+      await redis.del(pending);
     }
+    // The payload is stamped with this start time: consecutive stamps are an interval apart.
+    const startedAt = Date.now();
+    await redis.set(last, String(startedAt), 'PX', this.intervalMs * 10);
     await this.stats.achieve(creatorId);
-    const stats = await this.stats.compute(creatorId);
+    const stats = await this.stats.compute(creatorId, startedAt);
     await this.pubsub.publish(statsTopic(creatorId), { creatorStatsUpdated: stats });
   }
 }

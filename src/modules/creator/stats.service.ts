@@ -74,9 +74,10 @@ export class StatsService {
     return (await this.compute(creatorId)).milestones;
   }
 
-  async compute(creatorId: string): Promise<CreatorStats> {
+  /** `nowMs`: the moment the figures are for (default: now). */
+  async compute(creatorId: string, nowMs = Date.now()): Promise<CreatorStats> {
     await this.ensureLadder(creatorId);
-    const now = Date.now();
+    const now = nowMs;
     const dates = lastDays(now);
     const [totals, rows, ms] = await Promise.all([this.repo.totals(creatorId), this.repo.dayRows(creatorId, dates[0]), this.repo.milestones(creatorId)]);
     const series = buildSeries(dates, rows);
