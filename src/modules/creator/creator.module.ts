@@ -10,6 +10,7 @@ import { CreatorRepository } from './creator.repository';
 import { CreatorResolver } from './creator.resolver';
 import { FollowsService } from './follows.service';
 import { MilestonesService } from './milestones.service';
+import { StatsRepository } from './stats.repository';
 import { StatsService } from './stats.service';
 import { TipsService } from './tips.service';
 
@@ -22,7 +23,7 @@ import { TipsService } from './tips.service';
 @Module({
   imports: [NotificationsModule, RewardsModule, VideosModule],
   controllers: [CreatorController, CreatorsController],
-  providers: [CreatorRepository, StatsService, CreatorLive, FollowsService, TipsService, MilestonesService, CreatorResolver, IdempotencyInterceptor],
+  providers: [CreatorRepository, StatsRepository, StatsService, CreatorLive, FollowsService, TipsService, MilestonesService, CreatorResolver, IdempotencyInterceptor],
   exports: [StatsService],
 })
 export class CreatorModule implements OnModuleInit {

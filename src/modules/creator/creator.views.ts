@@ -1,6 +1,7 @@
 import { formatAmount } from '../ledger/money';
 import type { AssetSymbol } from '../ledger/assets';
-import type { CardRow, MilestoneRow, TipRow, TopRow } from './creator.repository';
+import type { CardRow, MilestoneRow, TipRow } from './creator.repository';
+import type { TopRow } from './stats.repository';
 import { AmountView, DayPoint, displayValue, estimateReachAt, Metric, progress } from './creator.rules';
 
 /** What clients see (docs: /work/prompts/shapes.md). Money as decimal strings, times ISO 8601. */

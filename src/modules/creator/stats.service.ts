@@ -5,7 +5,8 @@ import { badRequest, forbidden, notFound, unprocessable } from '../../core/http/
 import { parseLimit } from '../../core/http/pagination';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { AssetSymbol } from '../ledger/assets';
-import { CreatorRepository, MilestoneRow, Totals } from './creator.repository';
+import { CreatorRepository, MilestoneRow } from './creator.repository';
+import { StatsRepository, Totals } from './stats.repository';
 import {
   amounts,
   buildSeries,
@@ -55,6 +56,7 @@ export class StatsService {
 
   constructor(
     private readonly repo: CreatorRepository,
+    private readonly figures: StatsRepository,
     private readonly notifications: NotificationsService,
   ) {}
 
@@ -79,7 +81,7 @@ export class StatsService {
     await this.ensureLadder(creatorId);
     const now = nowMs;
     const dates = lastDays(now);
-    const [totals, rows, ms] = await Promise.all([this.repo.totals(creatorId), this.repo.dayRows(creatorId, dates[0]), this.repo.milestones(creatorId)]);
+    const [totals, rows, ms] = await Promise.all([this.figures.totals(creatorId), this.figures.dayRows(creatorId, dates[0]), this.repo.milestones(creatorId)]);
     const series = buildSeries(dates, rows);
     const gains = windowGains(series, rows);
     const gainOf = (r: MilestoneRow): bigint =>
@@ -104,7 +106,7 @@ export class StatsService {
     if (typeof by !== 'string' || !TOP_BY.includes(by)) throw badRequest(`by must be one of ${TOP_BY.join(', ')}`, { field: 'by' });
     const limit = parseLimit(q.limit, 10, 50);
     if (!(await this.repo.isCreator(creatorId))) throw notFound('Creator not found');
-    return (await this.repo.topContent(creatorId, by, limit)).map(toTop);
+    return (await this.figures.topContent(creatorId, by, limit)).map(toTop);
   }
 
   async ensureLadder(creatorId: string): Promise<void> {
@@ -119,7 +121,7 @@ export class StatsService {
    */
   async achieve(creatorId: string): Promise<MilestoneRow[]> {
     await this.ensureLadder(creatorId);
-    const totals = await this.repo.totals(creatorId);
+    const totals = await this.figures.totals(creatorId);
     const done = await this.repo.achieve(creatorId, totals);
     for (const m of done) {
       const target = displayValue(m.metric, m.asset, BigInt(m.target));

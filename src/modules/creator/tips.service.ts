@@ -58,7 +58,7 @@ export class TipsService {
     try {
       rows = await this.repo.listTips(creatorId, limit, cursor);
     } catch (e) {
-      if (['22007', '22008'].includes((e as { code?: string }).code ?? '')) throw badRequest('cursor is invalid');
+      if (['22007', '22008', '22P02'].includes((e as { code?: string }).code ?? '')) throw badRequest('cursor is invalid');
       throw e;
     }
     return toPage(rows, limit, toTip, (r) => [r.cursor_at, r.id]);
