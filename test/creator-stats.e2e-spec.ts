@@ -254,5 +254,10 @@ describe('creator: stats, top content and milestones', () => {
     expect(list.find((m: any) => m.metric === 'followers' && m.target === '10').estimatedAt).toEqual(expect.any(String));
     const g = await gql(a, 'query($id: ID!) { creatorMilestones(creatorId: $id) { id achievedAt custom } }', { id: creator.id }, admin.token);
     expect(g.body.data.creatorMilestones.find((m: any) => m.id === custom.id)).toEqual({ id: custom.id, achievedAt: achieved.achievedAt, custom: true });
+
+    // Own targets are bounded (they travel in every stats payload): 50 at most.
+    const have = (await ms()).filter((m: any) => m.custom).length;
+    for (let i = have; i < 50; i++) await add({ metric: 'views', target: String(1000 + i) }).expect(201);
+    expect((await add({ metric: 'views', target: '999999' }).expect(422)).body.message).toMatch(/at most 50 milestones/);
   });
 });

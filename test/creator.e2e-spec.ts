@@ -97,6 +97,14 @@ describe('creator: follows and tips', () => {
     const events = await ds.query(`SELECT delta FROM creator_follow_events WHERE creator_id = $1 ORDER BY id`, [creator.id]);
     expect(events.map((e: any) => e.delta)).toEqual([1, 1, -1, 1]);
 
+    // A new fan's first follow sent five times at once (both instances): one follow, one reward.
+    const eager = await registerUser(a);
+    const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => follow(eager, creator.id, i % 2 ? b : a)));
+    expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect((await http(a).get(`/api/creator/${creator.id}/profile`).set(auth(eager)).expect(200)).body).toMatchObject({ followers: 3, following: true });
+    expect(await ds.query(`SELECT id FROM rewards WHERE user_id = $1 AND action = 'follow'`, [eager.id])).toHaveLength(1);
+    await unfollow(eager, creator.id).expect(200);
+
     // GraphQL: the same rules.
     const g = await gql(a, 'mutation($id: ID!) { unfollowCreator(creatorId: $id) { followers following } }', { id: creator.id }, other.token);
     expect(g.body.data.unfollowCreator).toEqual({ followers: 1, following: false });

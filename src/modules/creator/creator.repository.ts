@@ -173,6 +173,11 @@ export class CreatorRepository {
     );
   }
 
+  async customCount(creatorId: string): Promise<number> {
+    const [r] = await this.ds.query(`SELECT COUNT(*)::int AS n FROM creator_milestones WHERE creator_id = $1 AND custom`, [creatorId]);
+    return r.n;
+  }
+
   /** The new custom milestone, or the existing one with the same metric, asset and target. */
   async addMilestone(creatorId: string, step: LadderStep): Promise<MilestoneRow> {
     const [row] = await this.ds.query(

@@ -103,6 +103,9 @@ export function normaliseMessage(raw: unknown): { ok: true; value: string | null
  */
 export const SECONDS_PER_HOUR = 3600n;
 
+/** Creator-defined targets per creator (they all travel in every stats payload). */
+export const MAX_CUSTOM_MILESTONES = 50;
+
 export interface LadderStep {
   metric: Metric;
   asset: AssetSymbol | '';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../core/auth/auth-user';
-import { badRequest } from '../../core/http/domain-error';
+import { badRequest, unprocessable } from '../../core/http/domain-error';
 import { CreatorLive } from './creator.live';
 import { CreatorRepository } from './creator.repository';
-import { canSetMilestone, parseTarget } from './creator.rules';
+import { canSetMilestone, MAX_CUSTOM_MILESTONES, parseTarget } from './creator.rules';
 import { MilestoneView } from './creator.views';
 import { enforce, StatsService } from './stats.service';
 import type { MilestoneDto } from './dto/creator.dto';
@@ -25,6 +25,9 @@ export class MilestonesService {
     const parsed = parseTarget(dto.metric, dto.target, dto.asset);
     if (!parsed.ok) throw badRequest(parsed.message);
     enforce(canSetMilestone(user.id, creatorId, await this.repo.isCreator(creatorId)));
+    if ((await this.repo.customCount(creatorId)) >= MAX_CUSTOM_MILESTONES) {
+      throw unprocessable(`A creator may set at most ${MAX_CUSTOM_MILESTONES} milestones of their own`);
+    }
     const row = await this.repo.addMilestone(creatorId, parsed.step);
     await this.stats.achieve(creatorId);
     await this.live.changed(creatorId, { milestones: false });
