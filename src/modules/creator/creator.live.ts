@@ -28,8 +28,8 @@ interface PublishJob {
  *    end (the trailing edge). That job starts a new window, clears `pending` and only then
  *    reads the figures, so every change made before it cleared `pending` is in its payload and
  *    every change after schedules the next one. While a trailing job is pending the window is
- *    held open, and a trailing job that finds the last payload less than an interval ago
- *    (a leading job that ran late) waits for the rest of the interval.
+ *    held open, and a job that finds the last payload less than an interval ago (it ran late)
+ *    waits for the rest of the interval as the trailing job.
  * The payload is computed once, by whichever instance's worker runs the job, and reaches
  * subscribers on every instance through the Redis PubSub. Milestones are checked in the same
  * job, so watching (which has no other trigger) crosses them too.
@@ -105,14 +105,18 @@ export class CreatorLive {
     const { creatorId, trailing } = job.data;
     const { window, pending, last } = this.keys(creatorId);
     const redis = this.redis.client;
-    if (trailing) {
-      // A leading payload that ran late must still be a full interval before this one.
-      const since = Date.now() - Number((await redis.get(last)) ?? 0);
-      if (since < this.intervalMs) {
+    // Jobs that run late (a busy worker) must still keep a full interval after the last payload.
+    const since = Date.now() - Number((await redis.get(last)) ?? 0);
+    if (since < this.intervalMs) {
+      // A trailing job waits; a leading one becomes the trailing one (unless one is pending already: it will carry this change).
+      if (trailing || (await redis.set(pending, '1', 'PX', this.intervalMs * 10, 'NX')) === 'OK') {
+        await redis.pexpire(pending, this.intervalMs * 10);
         await redis.pexpire(window, this.intervalMs * 2);
         await this.schedule(creatorId, true, this.intervalMs - since);
-        return;
       }
+      return;
+    }
+    if (trailing) {
       await redis.set(window, '1', 'PX', this.intervalMs);
       await redis.del(pending);
     }
