@@ -34,6 +34,7 @@ import { TradingModule } from './modules/trading/trading.module';
 import { PricesModule } from './modules/prices/prices.module';
 import { P2PModule } from './modules/p2p/p2p.module';
 import { BattlesModule } from './modules/battles/battles.module';
+import { CreatorModule } from './modules/creator/creator.module';
 
 @Module({})
 export class AppModule {
@@ -95,6 +96,7 @@ export class AppModule {
         RewardsModule,
         VideosModule,
         BattlesModule,
+        CreatorModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -56,6 +56,8 @@ export interface AppConfig {
   viewers: { heartbeatMs: number; ttlMs: number };
   /** Video media: object storage, CDN signing, hosted providers (see src/modules/media). */
   media: MediaConfig;
+  /** Creator economy: the least time between two creatorStatsUpdated payloads of one creator. */
+  creator: { statsIntervalMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
@@ -396,6 +398,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ttlMs: r.int('VIEWERS_TTL_MS', 8000, 300, 600_000),
     },
     media,
+    creator: {
+      statsIntervalMs: r.int('CREATOR_STATS_INTERVAL_MS', 1000, 100, 60_000),
+    },
   };
   if (config.viewers.ttlMs < config.viewers.heartbeatMs * 2) r.problems.push('VIEWERS_TTL_MS must be at least twice VIEWERS_HEARTBEAT_MS');
 

@@ -10,6 +10,7 @@ export const QUEUE_CATALOGUE = {
   p2p: ['payment-window', 'release-window', 'sweep'],
   rewards: ['payout'],
   battles: ['end', 'sweep'],
+  creator: ['publish-stats'],
 } as const;
 
 export type QueueName = keyof typeof QUEUE_CATALOGUE;

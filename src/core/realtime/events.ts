@@ -54,7 +54,22 @@ export interface ServerToClientEvents {
       updatedAt: string;
     };
   };
-  tip_received: { tip: unknown };
+  /** A tip to the creator (src/modules/creator): to the creator's sockets. `amount` is gross; `net` = amount − fee. */
+  tip_received: {
+    tip: {
+      id: string;
+      creatorId: string;
+      fromUserId: string;
+      fromUsername: string;
+      asset: string;
+      amount: string;
+      fee: string;
+      net: string;
+      message: string | null;
+      videoId: string | null;
+      createdAt: string;
+    };
+  };
   /** The caller's account changed (roles updated by an admin). */
   user_updated: { user: { id: string; username: string; email: string; roles: string[] } };
   /** Sent just before the server disconnects a socket whose session was revoked. */

@@ -8,6 +8,7 @@ import { VideosResolver } from './videos.resolver';
 import { VideosService } from './videos.service';
 import { VideoViewersService } from './video-viewers.service';
 import { WatchService } from './watch.service';
+import { WatchActivity } from './watch-activity';
 
 /**
  * Watch2Earn: videos with ad slots and milestones, verified watch sessions, milestone and
@@ -16,7 +17,7 @@ import { WatchService } from './watch.service';
 @Module({
   imports: [RewardsModule, MediaModule],
   controllers: [VideosController, WatchRewardsController],
-  providers: [VideosService, WatchService, VideoViewersService, VideosGateway, VideosResolver, IdempotencyInterceptor],
-  exports: [VideosService, VideoViewersService],
+  providers: [VideosService, WatchService, VideoViewersService, VideosGateway, VideosResolver, IdempotencyInterceptor, WatchActivity],
+  exports: [VideosService, VideoViewersService, WatchActivity],
 })
 export class VideosModule {}

@@ -10,6 +10,7 @@ import { iso } from '../rewards/sql';
 import type { ClaimAdDto, ClaimMilestoneDto, HeartbeatDto } from './dto/videos.dto';
 import { toMs } from './video.rules';
 import { VideoSpec, VideosService } from './videos.service';
+import { WatchActivity } from './watch-activity';
 import { AdProgress, CreditRules, WatchState, applyHeartbeat, completed, initialState, milestoneNeedMs } from './watch-credit';
 
 interface SessionRow {
@@ -53,6 +54,7 @@ export class WatchService {
     private readonly videos: VideosService,
     private readonly rewards: RewardsService,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly activity: WatchActivity,
   ) {
     this.rules = {
       minIntervalMs: config.watch.heartbeatMinIntervalMs,
@@ -133,6 +135,7 @@ export class WatchService {
           JSON.stringify(s.ads),
         ],
       );
+      if (out.creditedMs > 0) tx.afterCommit(() => this.activity.emit({ videoId, creatorId: video.creatorId }));
       return progressView(sessionId, videoId, 'active', s, video, out.creditedMs);
     });
   }
