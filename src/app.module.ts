@@ -33,6 +33,7 @@ import { VideosModule } from './modules/videos/videos.module';
 import { TradingModule } from './modules/trading/trading.module';
 import { PricesModule } from './modules/prices/prices.module';
 import { P2PModule } from './modules/p2p/p2p.module';
+import { PaymentsModule } from './modules/payments/payments.module';
 
 @Module({})
 export class AppModule {
@@ -93,6 +94,7 @@ export class AppModule {
         P2PModule,
         RewardsModule,
         VideosModule,
+        PaymentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -12,7 +12,9 @@ export type DomainErrorCode =
   | 'INSUFFICIENT_FUNDS'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'BAD_GATEWAY'
+  | 'SERVICE_UNAVAILABLE';
 
 export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -25,6 +27,8 @@ export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
   INSUFFICIENT_FUNDS: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  BAD_GATEWAY: 502,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
@@ -37,6 +41,8 @@ export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
   500: 'INTERNAL',
+  502: 'BAD_GATEWAY',
+  503: 'SERVICE_UNAVAILABLE',
 };
 
 export class DomainError extends Error {
@@ -64,3 +70,6 @@ export const unprocessable = (m: string, d?: Record<string, unknown>) => new Dom
 export const unauthorized = (m = 'Authentication required') => new DomainError('UNAUTHORIZED', m);
 export const rateLimited = (retryAfterSeconds: number, m = 'Too many requests') =>
   new DomainError('RATE_LIMITED', m, { retryAfterSeconds }, retryAfterSeconds);
+/** An outside service (a payment provider) failed (502) or is not available / not configured (503). */
+export const badGateway = (m: string) => new DomainError('BAD_GATEWAY', m);
+export const serviceUnavailable = (m: string) => new DomainError('SERVICE_UNAVAILABLE', m);
