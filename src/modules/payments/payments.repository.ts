@@ -110,9 +110,9 @@ export class PaymentsRepository {
     f: { status: PaymentStatus; credited: bigint; reversed: bigint; refundTarget: bigint; shortfall: bigint; flags: string[] },
   ): Promise<PaymentRow> {
     const { rows } = await tx.run<PaymentRow>(
-      `UPDATE payments SET status = $2, credited = $3, reversed = $4, refund_target = $5, shortfall = shortfall + $6,
+      `UPDATE payments SET status = $2::varchar, credited = $3, reversed = $4, refund_target = $5, shortfall = shortfall + $6,
          flagged = flagged OR cardinality($7::text[]) > 0, flag_reasons = (flag_reasons || $7::text[])[1:50],
-         completed_at = CASE WHEN $2 IN ('succeeded', 'refunded') AND completed_at IS NULL THEN now() ELSE completed_at END,
+         completed_at = CASE WHEN $2::varchar IN ('succeeded', 'refunded') AND completed_at IS NULL THEN now() ELSE completed_at END,
          updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, f.status, f.credited.toString(), f.reversed.toString(), f.refundTarget.toString(), f.shortfall.toString(), f.flags.map((s) => s.slice(0, 300))],

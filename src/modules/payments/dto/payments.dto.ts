@@ -1,16 +1,16 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PAYMENT_STATUSES } from '../payment.machine';
-import { PROVIDER_NAMES } from '../providers/provider';
+import { PROVIDER_NAMES, ProviderName } from '../providers/provider';
 
 const PROVIDER_MSG = { message: `provider must be one of ${PROVIDER_NAMES.join(', ')}` };
 const STATUS_MSG = { message: `status must be one of ${PAYMENT_STATUSES.join(', ')}` };
 
 @InputType('CheckoutInput')
 export class CheckoutDto {
-  @Field()
+  @Field(() => String)
   @IsIn(PROVIDER_NAMES as unknown as string[], PROVIDER_MSG)
-  provider: string & (typeof PROVIDER_NAMES)[number];
+  provider: ProviderName;
 
   /** Always "USD": every checkout is priced in and credits USD. */
   @Field()

@@ -115,6 +115,19 @@ export class PaypalProvider implements PaymentProvider {
     switch (type) {
       case 'CHECKOUT.ORDER.APPROVED':
         return { ...none, kind: 'pending', providerRef: str(r.id), paymentId: str(r.purchase_units?.[0]?.custom_id), followUp: 'settle' };
+      case 'CHECKOUT.ORDER.COMPLETED': {
+        const cap = r.purchase_units?.[0]?.payments?.captures?.[0];
+        if (cap?.status !== 'COMPLETED') return { ...none, kind: 'pending', providerRef: str(r.id), paymentId: str(r.purchase_units?.[0]?.custom_id) };
+        return {
+          ...none,
+          kind: 'paid',
+          providerRef: str(r.id),
+          paymentId: str(r.purchase_units?.[0]?.custom_id),
+          paymentRef: str(cap.id),
+          amountMinor: toMinor(cap.amount?.value),
+          currency: str(cap.amount?.currency_code),
+        };
+      }
       case 'PAYMENT.CAPTURE.COMPLETED':
         return { ...none, kind: 'paid', providerRef: str(related.order_id), paymentRef: str(r.id), amountMinor: toMinor(amt.value), currency: str(amt.currency_code) };
       case 'PAYMENT.CAPTURE.PENDING':
