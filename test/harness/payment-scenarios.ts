@@ -20,6 +20,8 @@ export interface ProviderSpec {
   standin: () => Standin;
   /** What the stand-in should have recorded as the checkout amount for "25.00". */
   remoteAmount?: string;
+  /** The reference the payment keeps for the remote object (default: its id). */
+  refOf?: (o: RemoteObject) => string;
   paid(o: RemoteObject, amount?: string): WebhookCall;
   /** Another event (not a retry) that says the same payment was paid; null: ask through reconciliation instead. */
   second(o: RemoteObject): WebhookCall | null;
@@ -67,7 +69,7 @@ export function runProviderScenarios(spec: ProviderSpec, ctx: ScenarioContext) {
     it('checkout: stored pending with the provider reference and its checkout URL, through the provider API', async () => {
       const { payment, remote } = await fresh();
       expect(payment).toMatchObject({ provider: spec.provider, asset: 'USD', amount: '25.00', status: 'pending', amountPaid: '0.00', flagged: false, completedAt: null });
-      expect(payment.providerRef).toBe(remote.id);
+      expect(payment.providerRef).toBe(spec.refOf ? spec.refOf(remote) : remote.id);
       expect(payment.checkoutUrl).toMatch(/^https:\/\//);
       expect(remote.amount).toBe(spec.remoteAmount ?? '25.00');
     });
