@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { AuthUser, isAdmin } from '../../core/auth/auth-user';
-import { badGateway, badRequest, notFound, serviceUnavailable } from '../../core/http/domain-error';
+import { badGateway, badRequest, conflict, notFound, serviceUnavailable } from '../../core/http/domain-error';
 import { Page } from '../../core/http/pagination';
 import { formatAmount, parseAmount } from '../ledger/money';
 import { PaymentSettlementService } from './payment-settlement.service';
@@ -51,7 +51,7 @@ export class PaymentsService {
       expiresAt: new Date(Date.now() + pc.checkoutExpiryMinutes * 60_000),
     });
     if (!created) {
-      if (row.provider !== dto.provider || BigInt(row.amount) !== amount) throw badRequest('Idempotency-Key was already used for another checkout');
+      if (row.provider !== dto.provider || BigInt(row.amount) !== amount) throw conflict('Idempotency-Key was already used for another checkout');
       return toPaymentView(row);
     }
     try {
