@@ -80,18 +80,41 @@ export class PaymentSettlementService {
       await this.repo.setPaymentRef(tx, payment.id, ev.paymentRef);
       payment = { ...payment, provider_payment_ref: ev.paymentRef };
     }
-    // Events that came before the payment could be found by the reference they name.
-    const refs = [payment.provider_ref, payment.provider_payment_ref].filter((r): r is string => !!r);
-    for (const o of await this.repo.orphans(tx, provider, refs)) {
-      const r = await this.decideAndWrite(tx, payment, o.id, o.kind as PaymentEventKind, o.amount === null ? null : BigInt(o.amount), o.currency, true);
-      payment = r.row;
-      changed ||= r.changed;
-    }
+    const adopted = await this.adoptOrphans(tx, payment);
+    payment = adopted.row;
+    changed ||= adopted.changed;
     if (changed) {
       const view = toPaymentView(payment);
       tx.afterCommit(() => this.announcer.announce(view, before));
     }
     return { duplicate: false, paymentId: payment.id, outcome: result.outcome };
+  }
+
+  /** Events that came before the payment could be found by the reference they name. */
+  private async adoptOrphans(tx: Tx, payment: PaymentRow): Promise<{ row: PaymentRow; changed: boolean }> {
+    const refs = [payment.provider_ref, payment.provider_payment_ref].filter((r): r is string => !!r);
+    let changed = false;
+    if (!refs.length) return { row: payment, changed };
+    for (const o of await this.repo.orphans(tx, payment.provider, refs)) {
+      const r = await this.decideAndWrite(tx, payment, o.id, o.kind as PaymentEventKind, o.amount === null ? null : BigInt(o.amount), o.currency, true);
+      payment = r.row;
+      changed ||= r.changed;
+    }
+    return { row: payment, changed };
+  }
+
+  /** After a checkout learned its provider reference: applies events that named it first. */
+  async adopt(paymentId: string): Promise<void> {
+    await withTransaction(this.ds, async (tx) => {
+      const row = await this.repo.lockById(tx, paymentId);
+      if (!row) return;
+      const before = row.status;
+      const r = await this.adoptOrphans(tx, row);
+      if (r.changed) {
+        const view = toPaymentView(r.row);
+        tx.afterCommit(() => this.announcer.announce(view, before));
+      }
+    });
   }
 
   private async decideAndWrite(

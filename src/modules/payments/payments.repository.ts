@@ -59,6 +59,11 @@ export class PaymentsRepository {
     return rows[0] ?? null;
   }
 
+  async lockById(tx: Tx, id: string): Promise<PaymentRow | null> {
+    const rows = await tx.query<PaymentRow>(`SELECT * FROM payments WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ?? null;
+  }
+
   /** The payment an event names, locked: by our id (echoed metadata), its checkout reference, or its secondary reference. */
   async lockForEvent(tx: Tx, provider: ProviderName, ids: { paymentId?: string | null; ref?: string | null; paymentRef?: string | null }): Promise<PaymentRow | null> {
     if (isUuid(ids.paymentId)) {

@@ -66,7 +66,10 @@ export class PaymentsService {
         webhookUrl: `${pc.webhookBaseUrl}/api/payments/webhooks/${dto.provider}`,
         expiresAt: row.expires_at,
       });
-      return toPaymentView(await this.repo.recordCheckout(row.id, { ...res, clientSecret: res.clientSecret ?? null }));
+      await this.repo.recordCheckout(row.id, { ...res, clientSecret: res.clientSecret ?? null });
+      // An event may have named this reference before we stored it (a very fast provider).
+      await this.settlement.adopt(row.id);
+      return toPaymentView((await this.repo.byId(row.id))!);
     } catch (e) {
       const unavailable = e instanceof ProviderError ? e.unavailable : false;
       const reason = e instanceof ProviderError ? e.message : 'The provider call failed';
