@@ -54,7 +54,8 @@ export class StripeProvider implements PaymentProvider {
           payment_intent_data: { metadata: { paymentId: req.paymentId, userId: req.userId } },
           success_url: req.returnUrl,
           cancel_url: req.cancelUrl,
-          expires_at: Math.floor(Math.min(req.expiresAt.getTime(), Date.now() + 24 * 3600_000) / 1000),
+          // Stripe accepts 30 minutes to 24 hours from now.
+          expires_at: Math.floor(Math.min(Math.max(req.expiresAt.getTime(), Date.now() + 31 * 60_000), Date.now() + 24 * 3600_000 - 60_000) / 1000),
         },
         { idempotencyKey: `checkout-${req.paymentId}` },
       ),
