@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { startTestApp, TestApp } from './harness/app';
 import { closeClients, connectSocket, gql, gqlWs, http, loginAdmin, nextEvent, registerUser, subscribe, TestUser, waitForGqlSubscriber, eventually } from './harness/clients';
-import { paypalCapture, paypalHeaders, RemoteObject, Standins, startStandins, stripePi, stripeSign } from './harness/payment-standins';
-import { checkout, getPayment, postWebhook, runProviderScenarios, usd, WebhookCall } from './harness/payment-scenarios';
+import { paypalCapture, Standins, startStandins, stripePi } from './harness/payment-standins';
+import { paypalCaptureResource, paypalEvent, stripeEvent, stripeSession } from './harness/payment-events';
+import { checkout, getPayment, postWebhook, runProviderScenarios, usd } from './harness/payment-scenarios';
 import { verifyLedger } from '../src/modules/ledger/ledger-verifier';
 import { PaymentsService } from '../src/modules/payments/payments.service';
 
@@ -32,21 +33,6 @@ describe('Payments: Stripe and PayPal', () => {
 
   // ------------------------------------------------------------------ Stripe
 
-  const stripeEvent = (type: string, object: Record<string, unknown>, secret?: string): WebhookCall => {
-    const body = JSON.stringify({ id: `evt_${randomBytes(12).toString('hex')}`, object: 'event', api_version: '2025-01-01', type, data: { object } });
-    return { body, headers: { 'content-type': 'application/json', 'stripe-signature': stripeSign(body, secret) } };
-  };
-  const stripeSession = (o: RemoteObject, amount = o.amount) => ({
-    id: o.id,
-    object: 'checkout.session',
-    amount_total: Math.round(Number(amount) * 100),
-    currency: 'usd',
-    payment_status: 'paid',
-    payment_intent: stripePi(o),
-    client_reference_id: o.paymentId,
-    metadata: { paymentId: o.paymentId },
-  });
-
   runProviderScenarios(
     {
       provider: 'stripe',
@@ -64,32 +50,18 @@ describe('Payments: Stripe and PayPal', () => {
 
   // ------------------------------------------------------------------ PayPal
 
-  const paypalEvent = (type: string, resource: Record<string, unknown>, opts: { webhookId?: string; tamper?: boolean } = {}): WebhookCall => {
-    const body = JSON.stringify({ id: `WH-${randomUUID()}`, event_version: '1.0', resource_type: 'capture', event_type: type, resource });
-    const headers = paypalHeaders(body, opts);
-    // A tampered body keeps the original signature: PayPal's verify call refuses it.
-    return { body: opts.tamper ? body.replace('"USD"', '"USD" ') : body, headers: { 'content-type': 'application/json', ...headers } };
-  };
-  const capture = (o: RemoteObject, amount = o.amount) => ({
-    id: paypalCapture(o),
-    status: 'COMPLETED',
-    amount: { value: amount, currency_code: 'USD' },
-    custom_id: o.paymentId,
-    supplementary_data: { related_ids: { order_id: o.id } },
-  });
-
   runProviderScenarios(
     {
       provider: 'paypal',
       standin: () => s.paypal,
-      paid: (o, amount) => paypalEvent('PAYMENT.CAPTURE.COMPLETED', capture(o, amount)),
+      paid: (o, amount) => paypalEvent('PAYMENT.CAPTURE.COMPLETED', paypalCaptureResource(o, amount)),
       second: (o) =>
         paypalEvent('CHECKOUT.ORDER.COMPLETED', {
           id: o.id,
           status: 'COMPLETED',
           purchase_units: [{ custom_id: o.paymentId, payments: { captures: [{ id: paypalCapture(o), status: 'COMPLETED', amount: { value: o.amount, currency_code: 'USD' } }] } }],
         }),
-      pending: (o) => paypalEvent('PAYMENT.CAPTURE.PENDING', { ...capture(o), status: 'PENDING' }),
+      pending: (o) => paypalEvent('PAYMENT.CAPTURE.PENDING', { ...paypalCaptureResource(o), status: 'PENDING' }),
       refund: (o) =>
         paypalEvent('PAYMENT.CAPTURE.REFUNDED', {
           id: `RF-${o.id}`,
@@ -98,7 +70,7 @@ describe('Payments: Stripe and PayPal', () => {
           seller_payable_breakdown: { total_refunded_amount: { value: o.amount, currency_code: 'USD' } },
           links: [{ rel: 'up', href: `https://api.sandbox.paypal.test/v2/payments/captures/${paypalCapture(o)}` }],
         }),
-      forged: (o) => paypalEvent('PAYMENT.CAPTURE.COMPLETED', capture(o), { tamper: true }),
+      forged: (o) => paypalEvent('PAYMENT.CAPTURE.COMPLETED', paypalCaptureResource(o), { tamper: true }),
     },
     ctx,
   );
@@ -113,15 +85,24 @@ describe('Payments: Stripe and PayPal', () => {
       await eventually(async () => (await getPayment(t, user, p.id)).status === 'succeeded', { timeoutMs: 10000 });
       expect(s.paypal.calls.some((c) => c.path === `/v2/checkout/orders/${o.id}/capture`)).toBe(true);
       // PayPal's own capture event afterwards changes nothing.
-      await postWebhook(t, 'paypal', paypalEvent('PAYMENT.CAPTURE.COMPLETED', capture(o))).expect(200);
+      await postWebhook(t, 'paypal', paypalEvent('PAYMENT.CAPTURE.COMPLETED', paypalCaptureResource(o))).expect(200);
       expect(await usd(t, user)).toBe('12.50');
+    });
+
+    it("when PayPal's verify call fails the webhook answers 503 (PayPal retries) and nothing is stored", async () => {
+      const user = await registerUser(t);
+      const p = (await checkout(t, user, 'paypal').expect(201)).body;
+      s.paypal.failNext = 1;
+      await postWebhook(t, 'paypal', paypalEvent('PAYMENT.CAPTURE.COMPLETED', paypalCaptureResource(s.paypal.byPayment(p.id)))).expect(503);
+      expect((await ds.query(`SELECT count(*)::int AS n FROM payment_events WHERE payment_id = $1`, [p.id]))[0].n).toBe(0);
+      expect(await usd(t, user)).toBe('0.00');
     });
 
     it('a signature for another webhook id is refused', async () => {
       const user = await registerUser(t);
       const p = (await checkout(t, user, 'paypal').expect(201)).body;
       const o = s.paypal.byPayment(p.id);
-      await postWebhook(t, 'paypal', paypalEvent('PAYMENT.CAPTURE.COMPLETED', capture(o), { webhookId: 'WH-SOMEONE-ELSE' })).expect(400);
+      await postWebhook(t, 'paypal', paypalEvent('PAYMENT.CAPTURE.COMPLETED', paypalCaptureResource(o), { webhookId: 'WH-SOMEONE-ELSE' })).expect(400);
       expect(await usd(t, user)).toBe('0.00');
     });
   });
@@ -242,6 +223,22 @@ describe('Payments: Stripe and PayPal', () => {
       expect(inbox2.items.filter((n: { type: string }) => n.type === 'payment')).toHaveLength(1);
       await expect(subOther.next(300)).rejects.toThrow(/Timed out/);
       expect(otherGot).toBe(false);
+    });
+
+    it('both Stripe events for one payment, 10 copies each at once, credit once; the credit shows in the wallet history and over GraphQL', async () => {
+      const user = await registerUser(t);
+      const p = (await checkout(t, user, 'stripe', '77.00').expect(201)).body;
+      const o = s.stripe.byPayment(p.id);
+      const a = stripeEvent('checkout.session.completed', stripeSession(o));
+      const b = stripeEvent('payment_intent.succeeded', { id: stripePi(o), amount_received: 7700, currency: 'usd', metadata: { paymentId: p.id } });
+      const all = await Promise.all([...Array(10).fill(a), ...Array(10).fill(b)].map((c) => postWebhook(t, 'stripe', c)));
+      expect(all.every((r) => r.status === 200)).toBe(true);
+      expect(await usd(t, user)).toBe('77.00');
+      const history = (await http(t).get(`/api/wallet/${user.id}/transactions`).set('authorization', `Bearer ${user.token}`).expect(200)).body;
+      expect(history.items.filter((x: { amount: string }) => x.amount === '77.00')).toHaveLength(1);
+      const g = await gql(t, `{ payments(limit: 5) { items { id status amountPaid } nextCursor } paymentProviders { provider enabled } }`, {}, user.token).expect(200);
+      expect(g.body.data.payments.items).toEqual([{ id: p.id, status: 'succeeded', amountPaid: '77.00' }]);
+      expect(g.body.data.paymentProviders).toHaveLength(6);
     });
 
     it('a refund before the paid event, then paid, then failed: credited and taken back, ends refunded', async () => {
