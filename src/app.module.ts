@@ -35,6 +35,7 @@ import { PricesModule } from './modules/prices/prices.module';
 import { P2PModule } from './modules/p2p/p2p.module';
 import { BattlesModule } from './modules/battles/battles.module';
 import { CreatorModule } from './modules/creator/creator.module';
+import { PaymentsModule } from './modules/payments/payments.module';
 
 @Module({})
 export class AppModule {
@@ -97,6 +98,7 @@ export class AppModule {
         VideosModule,
         BattlesModule,
         CreatorModule,
+        PaymentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

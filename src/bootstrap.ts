@@ -69,6 +69,20 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     maxAge: 600,
   });
 
+  // Payment webhooks are verified over their exact bytes (any content type): kept raw in
+  // `req.rawBody` and never parsed here, so the JSON parser below leaves them alone.
+  const rawWebhook = express.raw({ type: () => true, limit: '256kb' });
+  app.use('/api/payments/webhooks', (req: Request & { rawBody?: Buffer }, res: Response, next: NextFunction) =>
+    rawWebhook(req, res, (err?: unknown) => {
+      if (err) {
+        const n = normalizeError(err);
+        return sendError(res, n.statusCode, n.error, n.message, correlationIdOf(req));
+      }
+      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      next();
+    }),
+  );
+
   // JSON bodies up to 1 MiB; malformed JSON → 400 and oversize → 413, in the contract's shape.
   const json = express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   app.use((req: Request, res: Response, next: NextFunction) =>

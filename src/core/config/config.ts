@@ -58,6 +58,7 @@ export interface AppConfig {
   media: MediaConfig;
   /** Creator economy: the least time between two creatorStatsUpdated payloads of one creator. */
   creator: { statsIntervalMs: number };
+  payments: PaymentsConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
@@ -76,6 +77,26 @@ export interface MediaConfig {
   youtube: { apiKey: string | null; apiBase: string };
   requestTimeoutMs: number;
   metadataCacheSeconds: number;
+}
+
+/** Payment providers (src/modules/payments). A provider whose keys are missing is disabled, never faked. */
+export interface PaymentsConfig {
+  returnUrl: string;
+  /** Public base URL of this API, for providers that take a notification URL per checkout (BitPay, CoinPayments). */
+  webhookBaseUrl: string;
+  /** Checkout bounds in USD cents. */
+  minAmountMinor: bigint;
+  maxAmountMinor: bigint;
+  checkoutExpiryMinutes: number;
+  reconcileAfterMinutes: number;
+  reconcileIntervalSeconds: number;
+  requestTimeoutMs: number;
+  stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string };
+  paypal: { clientId: string | null; clientSecret: string | null; webhookId: string | null; apiBase: string };
+  flutterwave: { secretKey: string | null; webhookHash: string | null; apiBase: string };
+  coinbaseCommerce: { apiKey: string | null; webhookSecret: string | null; apiBase: string };
+  bitpay: { token: string | null; webhookSecret: string | null; apiBase: string };
+  coinpayments: { publicKey: string | null; privateKey: string | null; merchantId: string | null; ipnSecret: string | null; coin: string; apiBase: string };
 }
 
 export const PRICE_PROVIDER_NAMES = ['internal', 'coingecko', 'coinmarketcap', 'binance'] as const;
@@ -300,6 +321,57 @@ export function loadConfig(env: Env = process.env): AppConfig {
     requestTimeoutMs: r.int('MEDIA_REQUEST_TIMEOUT_MS', 5000, 100, 60_000),
     metadataCacheSeconds: r.int('MEDIA_METADATA_CACHE_SECONDS', 3600, 1, 7 * 86400),
   };
+  /** A USD amount like "1.00" → cents. */
+  const cents = (m: RegExpExecArray) => BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
+  const USD_RE = /^(\d{1,9})(?:\.(\d{1,2}))?$/;
+  const usdCents = (name: string, fallback: string): bigint => {
+    const v = r.str(name, fallback);
+    const m = USD_RE.exec(v);
+    if (m) return cents(m);
+    r.problems.push(`${name} must be a USD amount like 10000.00, got "${v}"`);
+    return cents(USD_RE.exec(fallback)!);
+  };
+  const apiBase = (name: string, fallback: string) => (r.url(name, ['http:', 'https:']) ?? fallback).replace(/\/+$/, '');
+  const payments: PaymentsConfig = {
+    returnUrl: r.url('PAYMENTS_RETURN_URL', ['http:', 'https:']) ?? 'http://localhost:8080/wallet',
+    webhookBaseUrl: (r.url('PAYMENTS_WEBHOOK_BASE_URL', ['http:', 'https:']) ?? 'http://localhost:3001').replace(/\/+$/, ''),
+    minAmountMinor: usdCents('PAYMENTS_MIN_AMOUNT', '1.00'),
+    maxAmountMinor: usdCents('PAYMENTS_MAX_AMOUNT', '10000.00'),
+    checkoutExpiryMinutes: r.int('PAYMENTS_CHECKOUT_EXPIRY_MINUTES', 24 * 60, 30, 7 * 24 * 60),
+    reconcileAfterMinutes: r.int('PAYMENTS_RECONCILE_AFTER_MINUTES', 15, 0, 7 * 24 * 60),
+    reconcileIntervalSeconds: r.int('PAYMENTS_RECONCILE_INTERVAL_SECONDS', 300, 5, 86400),
+    requestTimeoutMs: r.int('PAYMENTS_REQUEST_TIMEOUT_MS', 10000, 100, 120000),
+    stripe: { secretKey: r.optional('STRIPE_SECRET_KEY'), webhookSecret: r.optional('STRIPE_WEBHOOK_SECRET'), apiBase: apiBase('STRIPE_API_BASE', 'https://api.stripe.com') },
+    paypal: {
+      clientId: r.optional('PAYPAL_CLIENT_ID'),
+      clientSecret: r.optional('PAYPAL_CLIENT_SECRET'),
+      webhookId: r.optional('PAYPAL_WEBHOOK_ID'),
+      apiBase: apiBase('PAYPAL_API_BASE', 'https://api-m.paypal.com'),
+    },
+    flutterwave: {
+      secretKey: r.optional('FLUTTERWAVE_SECRET_KEY'),
+      webhookHash: r.optional('FLUTTERWAVE_WEBHOOK_HASH'),
+      apiBase: apiBase('FLUTTERWAVE_API_BASE', 'https://api.flutterwave.com'),
+    },
+    coinbaseCommerce: {
+      apiKey: r.optional('COINBASE_COMMERCE_API_KEY'),
+      webhookSecret: r.optional('COINBASE_COMMERCE_WEBHOOK_SECRET'),
+      apiBase: apiBase('COINBASE_COMMERCE_API_BASE', 'https://api.commerce.coinbase.com'),
+    },
+    bitpay: { token: r.optional('BITPAY_TOKEN'), webhookSecret: r.optional('BITPAY_WEBHOOK_SECRET'), apiBase: apiBase('BITPAY_API_BASE', 'https://bitpay.com') },
+    coinpayments: {
+      publicKey: r.optional('COINPAYMENTS_PUBLIC_KEY'),
+      privateKey: r.optional('COINPAYMENTS_PRIVATE_KEY'),
+      merchantId: r.optional('COINPAYMENTS_MERCHANT_ID'),
+      ipnSecret: r.optional('COINPAYMENTS_IPN_SECRET'),
+      coin: r.str('COINPAYMENTS_COIN', 'BTC'),
+      apiBase: apiBase('COINPAYMENTS_API_BASE', 'https://www.coinpayments.net'),
+    },
+  };
+  if (payments.minAmountMinor <= 0n || payments.maxAmountMinor < payments.minAmountMinor) {
+    r.problems.push('PAYMENTS_MIN_AMOUNT must be above 0 and at most PAYMENTS_MAX_AMOUNT');
+  }
+
   const config: AppConfig = {
     nodeEnv,
     isProduction,
@@ -393,6 +465,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       clockToleranceMs: r.int('WATCH_CLOCK_TOLERANCE_MS', 2000, 0, 60_000),
       maxHeartbeatGapMs: r.int('WATCH_MAX_HEARTBEAT_GAP_SECONDS', 30, 1, 3600) * 1000,
     },
+    payments,
     viewers: {
       heartbeatMs: r.int('VIEWERS_HEARTBEAT_MS', 2000, 100, 60_000),
       ttlMs: r.int('VIEWERS_TTL_MS', 8000, 300, 600_000),

@@ -15,6 +15,7 @@ export type DomainErrorCode =
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAVAILABLE'
+  | 'BAD_GATEWAY'
   | 'INTERNAL';
 
 export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
@@ -30,6 +31,7 @@ export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  BAD_GATEWAY: 502,
 };
 
 export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
@@ -42,6 +44,7 @@ export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
   500: 'INTERNAL',
+  502: 'BAD_GATEWAY',
   503: 'UNAVAILABLE',
 };
 
@@ -72,3 +75,6 @@ export const rateLimited = (retryAfterSeconds: number, m = 'Too many requests') 
   new DomainError('RATE_LIMITED', m, { retryAfterSeconds }, retryAfterSeconds);
 /** An outside service this request depends on is down or timed out (503): retrying later may work. */
 export const unavailable = (m: string, d?: Record<string, unknown>) => new DomainError('UNAVAILABLE', m, d);
+/** An outside service (a payment provider) failed (502) or is not available / not configured (503). */
+export const badGateway = (m: string) => new DomainError('BAD_GATEWAY', m);
+export const serviceUnavailable = (m: string) => unavailable(m);

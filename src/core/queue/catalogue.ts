@@ -11,6 +11,7 @@ export const QUEUE_CATALOGUE = {
   rewards: ['payout'],
   battles: ['end', 'sweep'],
   creator: ['publish-stats'],
+  payments: ['reconcile', 'settle'],
 } as const;
 
 export type QueueName = keyof typeof QUEUE_CATALOGUE;

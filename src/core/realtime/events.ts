@@ -70,6 +70,24 @@ export interface ServerToClientEvents {
       createdAt: string;
     };
   };
+  /** A payment (top-up) of the user changed (src/modules/payments): the Payment of the contract. */
+  payment_update: {
+    payment: {
+      id: string;
+      userId: string;
+      provider: string;
+      asset: string;
+      amount: string;
+      status: 'pending' | 'succeeded' | 'failed' | 'expired' | 'refunded';
+      checkoutUrl: string | null;
+      providerRef: string | null;
+      amountPaid: string;
+      flagged: boolean;
+      createdAt: string;
+      updatedAt: string;
+      completedAt: string | null;
+    };
+  };
   /** The caller's account changed (roles updated by an admin). */
   user_updated: { user: { id: string; username: string; email: string; roles: string[] } };
   /** Sent just before the server disconnects a socket whose session was revoked. */
