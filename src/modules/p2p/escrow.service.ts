@@ -6,6 +6,7 @@ import { Tx, withTransaction } from '../../core/database/transaction';
 import { AuthUser, isAdmin } from '../../core/auth/auth-user';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
+import { keyToken } from '../../core/http/idempotency';
 import { JobsService } from '../../core/queue/jobs.service';
 import { RedisService } from '../../core/redis/redis.service';
 import { AssetSymbol } from '../ledger/assets';
@@ -183,7 +184,7 @@ export class EscrowService {
     return this.create({
       createdBy: user.id,
       creatorRole: advertiserSells ? 'buyer' : 'seller',
-      creationKey: idempotencyKey ? `accept:${user.id}:${idempotencyKey}` : null,
+      creationKey: idempotencyKey ? `accept:${user.id}:${keyToken(idempotencyKey)}` : null,
       offerId: offer.id,
       sellerId: advertiserSells ? offer.user_id : user.id,
       buyerId: advertiserSells ? user.id : offer.user_id,
@@ -209,7 +210,7 @@ export class EscrowService {
     return this.create({
       createdBy: user.id,
       creatorRole: 'seller',
-      creationKey: idempotencyKey ? `direct:${user.id}:${idempotencyKey}` : null,
+      creationKey: idempotencyKey ? `direct:${user.id}:${keyToken(idempotencyKey)}` : null,
       offerId: null,
       sellerId: user.id,
       buyerId: dto.buyerId,
