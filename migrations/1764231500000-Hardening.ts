@@ -162,6 +162,7 @@ export class Hardening1764231500000 implements MigrationInterface {
         dedupe_key varchar(200) NULL,
         attempts int NOT NULL DEFAULT 0,
         last_error varchar(300) NULL,
+        claimed_until timestamptz NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         delivered_at timestamptz NULL,
         CONSTRAINT outbox_dedupe_uq UNIQUE (dedupe_key),

@@ -9,6 +9,7 @@ export const QUEUE_CATALOGUE = {
   prices: ['refresh'],
   p2p: ['payment-window', 'release-window', 'sweep'],
   rewards: ['payout'],
+  outbox: ['deliver', 'sweep'],
 } as const;
 
 export type QueueName = keyof typeof QUEUE_CATALOGUE;
