@@ -115,10 +115,13 @@ export class OutboxService implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Runs an entry's handler unless it was delivered (or another worker holds it right now). */
   async deliver(id: string): Promise<{ delivered: boolean; reason?: string }> {
+    // (A CTE, so the driver returns the rows of an UPDATE ... RETURNING like a SELECT's.)
     const [row] = await this.ds.query(
-      `UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
-       WHERE id = $1 AND delivered_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-       RETURNING id, kind, payload, attempts`,
+      `WITH c AS (
+         UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
+         WHERE id = $1 AND delivered_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+         RETURNING id, kind, payload, attempts)
+       SELECT * FROM c`,
       [id, CLAIM_SECONDS],
     );
     if (!row) return { delivered: false, reason: 'delivered, claimed elsewhere, or unknown' };
