@@ -36,6 +36,8 @@ describe('videos and Watch2Earn', () => {
     WATCH_CLOCK_TOLERANCE_MS: '300',
     VIEWERS_HEARTBEAT_MS: '200',
     VIEWERS_TTL_MS: '1000',
+    // The ads here last a second; the platform's minimum ad length (default 5 s) is lowered to that.
+    REWARDS_MIN_AD_SECONDS: '1',
   };
   let a: TestApp;
   let b: TestApp;
