@@ -185,7 +185,7 @@ describe('P2P escrow', () => {
         buyerId: buyer.id,
         asset: 'BTC',
         amount: '0.00012347',
-        fee: '0.00000123', // floor(12347 × 1 %) sat
+        fee: '0.00000124', // ceil(12347 × 1 %) sat: fees round up (issue 11)
         price: '65000.00',
         fiatCurrency: 'USD',
         fiatAmount: '8.03',
