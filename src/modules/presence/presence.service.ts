@@ -198,11 +198,14 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** The user picks a status (`offline` while connected means invisible). Rate limited per user. */
   async setStatus(userId: string, status: PresenceStatus): Promise<PresenceView> {
-    const window = Math.floor(Date.now() / 60_000);
-    const rl = this.k('rate', userId, String(window));
-    const [[, n]] = ((await this.redis.multi().incr(rl).pexpire(rl, 61_000).exec()) ?? [[null, 0]]) as [unknown, number][];
-    if (Number(n) > this.statusChangesPerMinute) {
-      throw rateLimited(Math.max(1, 60 - Math.floor((Date.now() % 60_000) / 1000)), `Status changes are limited to ${this.statusChangesPerMinute} a minute`);
+    // A minute-long window per user that starts at their first change (INCR, TTL set once).
+    const rl = this.k('rate', userId);
+    const res = ((await this.redis.multi().incr(rl).pttl(rl).exec()) ?? []) as [unknown, number][];
+    const n = Number(res[0]?.[1] ?? 0);
+    const ttl = Number(res[1]?.[1] ?? -1);
+    if (ttl < 0) await this.redis.pexpire(rl, 60_000);
+    if (n > this.statusChangesPerMinute) {
+      throw rateLimited(Math.max(1, Math.ceil((ttl > 0 ? ttl : 60_000) / 1000)), `Status changes are limited to ${this.statusChangesPerMinute} a minute`);
     }
     const [total, previous] = await this.redis.softchatPresenceSetStatus(this.k('conn', userId), this.k('status', userId), status, STATUS_TTL_SECONDS);
     const before = effectiveStatus(Number(total), previous);
