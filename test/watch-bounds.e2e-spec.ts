@@ -133,6 +133,9 @@ describe('Watch2Earn bounds', () => {
     await eventually(async () => (await ds.query(`SELECT count(*)::int AS n FROM rewards WHERE creator_id = $1 AND status = 'paid'`, [creator.id]))[0].n === 3, {
       timeoutMs: 10_000,
     });
+    // Dropping the override brings back the default budget.
+    const cleared = (await http(a).delete(`/api/admin/rewards/creator-budget/${creator.id}`).set(auth(admin)).expect(200)).body;
+    expect(cleared).toMatchObject({ creatorId: creator.id, amount: '1000.00000000', source: 'config', spentToday: '1.50000000' });
   });
 
   it("flags one viewer farming one creator in admin analytics, and bounds each viewer's claims a day across all videos", async () => {

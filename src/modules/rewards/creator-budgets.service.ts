@@ -74,6 +74,13 @@ export class CreatorBudgets {
     return this.get(dto.creatorId);
   }
 
+  /** Drops one creator's override: the default applies again (admins). */
+  async clear(creatorId: string): Promise<CreatorBudgetView> {
+    await this.assertUser(creatorId);
+    await this.ds.query(`DELETE FROM reward_creator_budgets WHERE scope = $1`, [creatorId]);
+    return this.get(creatorId);
+  }
+
   private async assertUser(id: string) {
     const [u] = await this.ds.query(`SELECT 1 FROM users WHERE id = $1`, [id]);
     if (!u) throw notFound('Creator not found');

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { CurrentUser, Public, Roles } from '../../core/auth/decorators';
 import { OwnerOrAdmin } from '../../core/auth/ownership';
 import type { AuthUser } from '../../core/auth/auth-user';
@@ -58,6 +58,12 @@ export class AdminRewardsController {
   @Get('creator-budget')
   creatorBudget(@Query() q: CreatorBudgetQueryDto) {
     return this.budgets.get(q.creatorId);
+  }
+
+  /** Removes one creator's override (the default applies again). */
+  @Delete('creator-budget/:creatorId')
+  clearCreatorBudget(@Param('creatorId', new ParseUUIDPipe()) creatorId: string) {
+    return this.budgets.clear(creatorId);
   }
 
   /** Sets the default creator budget, or one creator's (`{amount, creatorId}`). */
