@@ -19,6 +19,7 @@ import { AppThrottlerGuard, routeLimits } from './core/http/throttler.guard';
 import { genRequestId } from './core/http/correlation';
 import { RealtimeModule } from './core/realtime/realtime.module';
 import { QueueModule } from './core/queue/queue.module';
+import { OutboxModule } from './core/outbox/outbox.module';
 import { ObservabilityModule } from './core/observability/observability.module';
 import { graphqlOptions } from './core/graphql/graphql.config';
 import { UsersModule } from './modules/users/users.module';
@@ -77,6 +78,7 @@ export class AppModule {
         }),
         CoreAuthModule,
         QueueModule,
+        OutboxModule,
         ObservabilityModule,
         RealtimeModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({

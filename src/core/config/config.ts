@@ -59,6 +59,13 @@ export interface AppConfig {
   /** Creator economy: the least time between two creatorStatsUpdated payloads of one creator. */
   creator: { statsIntervalMs: number };
   payments: PaymentsConfig;
+  /** Hardening (issue 11): bounds on what rewards, P2P, market data and caches may cost. */
+  watchBurst: { heartbeats: number };
+  rewardBounds: { creatorDailyBudget: string; minAdSeconds: number; farmingThreshold: number };
+  p2pLimits: { maxOpenEscrowsPerBuyer: number; maxCancellationsPerDay: number };
+  klines: { maxCandles: number; cacheTtlMs: number };
+  ledger: { accountCacheSize: number };
+  outbox: { sweepIntervalSeconds: number; maxAttempts: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
@@ -473,6 +480,25 @@ export function loadConfig(env: Env = process.env): AppConfig {
     media,
     creator: {
       statsIntervalMs: r.int('CREATOR_STATS_INTERVAL_MS', 1000, 100, 60_000),
+    },
+    watchBurst: { heartbeats: r.int('WATCH_HEARTBEAT_BURST', 2, 1, 100) },
+    rewardBounds: {
+      creatorDailyBudget: softAmount('REWARDS_CREATOR_DAILY_BUDGET', '1000'),
+      minAdSeconds: r.int('REWARDS_MIN_AD_SECONDS', 5, 0, 300),
+      farmingThreshold: r.int('REWARDS_FARMING_THRESHOLD', 20, 1, 1_000_000),
+    },
+    p2pLimits: {
+      maxOpenEscrowsPerBuyer: r.int('P2P_MAX_OPEN_ESCROWS_PER_BUYER', 5, 1, 1000),
+      maxCancellationsPerDay: r.int('P2P_MAX_CANCELLATIONS_PER_DAY', 3, 1, 1000),
+    },
+    klines: {
+      maxCandles: r.int('KLINES_MAX_CANDLES', 1000, 10, 5000),
+      cacheTtlMs: r.int('KLINES_CACHE_TTL_MS', 2000, 0, 60_000),
+    },
+    ledger: { accountCacheSize: r.int('LEDGER_ACCOUNT_CACHE_SIZE', 10_000, 10, 10_000_000) },
+    outbox: {
+      sweepIntervalSeconds: r.int('OUTBOX_SWEEP_INTERVAL_SECONDS', 30, 1, 3600),
+      maxAttempts: r.int('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),
     },
   };
   if (config.viewers.ttlMs < config.viewers.heartbeatMs * 2) r.problems.push('VIEWERS_TTL_MS must be at least twice VIEWERS_HEARTBEAT_MS');

@@ -12,6 +12,7 @@ export const QUEUE_CATALOGUE = {
   battles: ['end', 'sweep'],
   creator: ['publish-stats'],
   payments: ['reconcile', 'settle'],
+  outbox: ['deliver', 'sweep'],
 } as const;
 
 export type QueueName = keyof typeof QUEUE_CATALOGUE;

@@ -58,7 +58,9 @@ export function mountQueueDashboard(app: INestApplication) {
       const ip = req.ip ?? 'unknown';
       await throttle.assertAllowed(email, ip);
       const user = sep > 0 ? await users.findByEmailWithSecret(email) : null;
-      if (!user || !(await passwords.verify(user.passwordHash, password))) {
+      // An unknown email costs the same argon2 verification as a wrong password: timing tells nothing.
+      const valid = user ? await passwords.verify(user.passwordHash, password) : (await passwords.verifyDummy(password), false);
+      if (!user || !valid) {
         await throttle.recordFailure(email, ip);
         return challenge();
       }
