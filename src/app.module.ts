@@ -13,7 +13,6 @@ import { RedisModule } from './core/redis/redis.module';
 import { RedisService } from './core/redis/redis.service';
 import { CoreAuthModule } from './core/auth/core-auth.module';
 import { JwtAuthGuard, RolesGuard } from './core/auth/guards';
-import { TokenService } from './core/auth/token.service';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
 import { AppThrottlerGuard, routeLimits } from './core/http/throttler.guard';
 import { genRequestId } from './core/http/correlation';
@@ -78,8 +77,7 @@ export class AppModule {
         RealtimeModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: (require('@nestjs/apollo') as typeof import('@nestjs/apollo')).ApolloDriver,
-          inject: [TokenService],
-          useFactory: (tokens: TokenService) => graphqlOptions(config, tokens),
+          useFactory: () => graphqlOptions(config),
         }),
         UsersModule,
         AuthModule,

@@ -6,13 +6,31 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { TokenService } from '../auth/token.service';
+import { SessionEvents } from '../auth/session-events';
 import { DomainError } from '../http/domain-error';
 import { RealtimePublisher } from './realtime.publisher';
 import { sessionRoom, userRoom } from './events';
 
+/** setTimeout takes at most 2^31-1 ms; a later deadline is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Disconnects the socket when its access token expires (the client reconnects with a fresh one). */
+function expireAt(socket: Socket, at: number) {
+  const wait = at - Date.now();
+  if (wait <= 0) {
+    socket.emit('session_revoked', { reason: 'Access token expired' });
+    socket.disconnect(true);
+    return;
+  }
+  const timer = setTimeout(() => expireAt(socket, at), Math.min(wait, MAX_TIMER_MS));
+  timer.unref();
+  socket.once('disconnect', () => clearTimeout(timer));
+}
+
 /**
  * Socket.IO server with: the Redis adapter (fan-out across instances), JWT authentication
- * at the handshake (`auth.token`), each socket in its user's room, and a per-socket event
+ * at the handshake (`auth.token`), each socket in its user's and session's rooms, disconnected
+ * when its token expires or its session is revoked or roles change, and a per-socket event
  * rate limit (a flood is refused through the ack and dropped, the socket stays usable).
  */
 export class RedisIoAdapter extends IoAdapter {
@@ -48,8 +66,9 @@ export class RedisIoAdapter extends IoAdapter {
       try {
         const raw = socket.handshake.auth?.token ?? TokenService.bearer(socket.handshake.headers.authorization);
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : undefined;
-        const user = await tokens.verify(token);
+        const { user, payload } = await tokens.verifyFull(token);
         socket.data.user = user;
+        expireAt(socket, payload.exp * 1000);
         await socket.join([userRoom(user.id), sessionRoom(user.sessionId)]);
         socket.use(([event, ...args], nextPacket) => {
           limiter.consume(socket.id).then(
@@ -73,7 +92,14 @@ export class RedisIoAdapter extends IoAdapter {
 
     const publisher = this.nest.get(RealtimePublisher);
     publisher.attach(server);
-    tokens.onRevoke = (sessionIds) => publisher.disconnectSessions(sessionIds, 'Signed out');
+    // Every instance hears every revocation and role change and ends its own sockets: rights
+    // never outlive what a REST call would still be allowed (contract §2).
+    this.nest.get(SessionEvents).on((e) => {
+      const rooms = e.type === 'sessions-revoked' ? e.sessionIds.map(sessionRoom) : [userRoom(e.userId)];
+      if (!rooms.length) return;
+      server.local.to(rooms).emit('session_revoked', { reason: e.reason });
+      server.local.in(rooms).disconnectSockets(true);
+    });
     this.logger.log('Socket.IO ready with the Redis adapter');
     return server;
   }
