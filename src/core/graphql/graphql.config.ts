@@ -33,6 +33,7 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limits.validationRules,
     plugins: limits.plugins,
     context: ({ req, res }: { req: Request; res: Response }): GqlContext => ({ req: req as GqlContext['req'], res }),

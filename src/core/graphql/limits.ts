@@ -4,7 +4,7 @@ import { DocumentNode, GraphQLError, GraphQLSchema, ValidationRule, parse, speci
 import { AppConfig } from '../config/config';
 
 export interface GraphqlLimits {
-  /** Apollo (HTTP) plugins: the token limit at parse time, masked field suggestions. */
+  /** Apollo (HTTP) plugins: masked field suggestions. */
   plugins: ApolloServerPlugin[];
   /** Validation rules shared by both transports (on top of graphql-js's specifiedRules): depth, aliases, cost, directives. */
   validationRules: ValidationRule[];
@@ -25,7 +25,9 @@ export function graphqlLimits(config: AppConfig): GraphqlLimits {
     maxAliases: { n: g.maxAliases },
     costLimit: { maxCost: g.maxCost, ignoreIntrospection: true },
     maxDirectives: { n: g.maxDirectives },
-    maxTokens: { n: g.maxTokens },
+    // Tokens are limited by graphql-js's own parser (`parseOptions.maxTokens` in Apollo, the same
+    // option on the WebSocket path): armor's plugin throws from a hook, which Apollo answers 500.
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   }).protect();
   return {

@@ -115,6 +115,12 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async onSubscribe(ctx: WsCtx, payload: SubscribePayload, schema: ExecutionArgs['schema']) {
+    // Counted before any await: operations that arrive together are all already registered
+    // in ctx.subscriptions (this one included), and each must see only those before it.
+    const max = this.config.graphql.wsMaxOperations;
+    if (Object.keys(ctx.subscriptions).length > max) {
+      return [gqlError(new DomainError('RATE_LIMITED', `Too many concurrent operations on this connection (at most ${max})`))];
+    }
     const conn = ctx.extra.conn;
     if (!conn) {
       ctx.extra.socket.close(WS_UNAUTHORIZED, 'Unauthorized');
@@ -126,10 +132,6 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
       const err = e instanceof DomainError ? e : new DomainError('UNAUTHORIZED', 'Unauthorized');
       conn.socket.close(WS_UNAUTHORIZED, err.message.slice(0, 100));
       return [gqlError(err)];
-    }
-    const max = this.config.graphql.wsMaxOperations;
-    if (Object.keys(ctx.subscriptions).length > max) {
-      return [gqlError(new DomainError('RATE_LIMITED', `Too many concurrent operations on this connection (at most ${max})`))];
     }
     try {
       await this.limiter.consume(conn.user.id);
