@@ -92,6 +92,19 @@ describe('long-lived connections lose revoked rights', () => {
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it('a promoted user’s graphql-ws connection goes on with the new role at once (nothing lost, nothing to close)', async () => {
+    const u = await registerUser(a);
+    const conn = trackedGqlWs(b, u.token);
+    await conn.connected;
+    const adminQuery = '{ adminP2pEscrows(limit: 1) { items { id } } }';
+    expect((await conn.run(adminQuery)).errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
+    await setRoles(u.id, ['admin']);
+    expect((await conn.run(adminQuery)).errors).toBeUndefined();
+    expect((await conn.run('{ me { id roles } }')).data?.me.roles).toContain('admin');
+    // ...while the REST token minted before the change must be refreshed.
+    await http(a).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(401);
+  });
+
   it('a sign-in right after each of several role changes always gives a working token, and the previous one is refused', async () => {
     const u = await registerUser(a);
     let previous = u.token;

@@ -1,11 +1,25 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisService } from '../redis/redis.service';
+import type { Role } from '../../modules/users/entities/user.entity';
 
-/** Something that ends rights held by long-lived connections (contract §2). */
+/**
+ * Something that changes rights held by long-lived connections (contract §2). A role change
+ * carries the new roles and token version: connections that lose a role are closed, those
+ * that only gain one take the new roles in place (no right outlives the change either way).
+ */
 export type SessionEvent =
   | { type: 'sessions-revoked'; sessionIds: string[]; reason: string }
-  | { type: 'roles-changed'; userId: string; reason: string };
+  | { type: 'roles-changed'; userId: string; roles: Role[]; tokenVersion: number; reason: string };
+
+/** What a connection authenticated with `held` roles and token version does on a role change. */
+export function onRolesChanged(
+  held: { roles: Role[]; tokenVersion: number },
+  e: Extract<SessionEvent, { type: 'roles-changed' }>,
+): 'ignore' | 'close' | 'refresh' {
+  if (e.tokenVersion <= held.tokenVersion) return 'ignore';
+  return held.roles.some((r) => !e.roles.includes(r)) ? 'close' : 'refresh';
+}
 
 type Listener = (e: SessionEvent) => void;
 

@@ -34,6 +34,14 @@ if v > cur then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return v end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return cur`;
 
+export type TokenStatus = 'active' | 'expired' | 'revoked' | 'stale' | 'gone';
+export const TOKEN_STATUS_MESSAGES: Record<Exclude<TokenStatus, 'active'>, string> = {
+  expired: 'Access token expired',
+  revoked: 'Session has been signed out',
+  stale: 'Your roles changed; refresh your token',
+  gone: 'Account no longer exists',
+};
+
 /** How long a user's token version stays cached in Redis (reloaded from Postgres after). */
 const VERSION_CACHE_SECONDS = 86_400;
 
@@ -89,15 +97,24 @@ export class TokenService {
 
   /** Session not signed out, roles unchanged since the token was minted, not expired. */
   async assertActive(payload: AccessTokenPayload): Promise<AuthUser> {
-    if (typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) {
-      throw new DomainError('UNAUTHORIZED', 'Access token expired');
-    }
-    const [revoked, cached] = await this.redis.client.mget(this.revokedKey(payload.sid), this.versionKey(payload.sub));
-    if (revoked) throw new DomainError('UNAUTHORIZED', 'Session has been signed out');
-    const current = cached === null ? await this.loadVersion(payload.sub) : Number(cached);
-    if (current === null) throw new DomainError('UNAUTHORIZED', 'Account no longer exists');
-    if ((payload.tv ?? 0) < current) throw new DomainError('UNAUTHORIZED', 'Your roles changed; refresh your token');
+    const status = await this.status(payload);
+    if (status !== 'active') throw new DomainError('UNAUTHORIZED', TOKEN_STATUS_MESSAGES[status]);
     return { id: payload.sub, roles: payload.roles, sessionId: payload.sid };
+  }
+
+  async status(payload: AccessTokenPayload): Promise<TokenStatus> {
+    if (typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) return 'expired';
+    const [revoked, cached] = await this.redis.client.mget(this.revokedKey(payload.sid), this.versionKey(payload.sub));
+    if (revoked) return 'revoked';
+    const current = cached === null ? await this.loadVersion(payload.sub) : Number(cached);
+    if (current === null) return 'gone';
+    return (payload.tv ?? 0) < current ? 'stale' : 'active';
+  }
+
+  /** The user's roles and token version now (Postgres), or null when the account is gone. */
+  async currentRoles(userId: string): Promise<{ roles: Role[]; tokenVersion: number } | null> {
+    const rows: { roles: Role[]; token_version: number }[] = await this.ds.query('SELECT roles, token_version FROM users WHERE id = $1', [userId]);
+    return rows.length ? { roles: rows[0].roles, tokenVersion: Number(rows[0].token_version) } : null;
   }
 
   async verify(token: string | undefined | null): Promise<AuthUser> {
@@ -121,12 +138,13 @@ export class TokenService {
   }
 
   /**
-   * After a role change committed with its new token version: older tokens are refused at once
-   * and the user's sockets and graphql-ws connections close on every instance.
+   * After a role change committed with its new token version: older tokens are refused at once,
+   * and on every instance the user's sockets and graphql-ws connections that lost a role close
+   * (those that only gained one take the new roles in place).
    */
-  async markRolesChanged(userId: string, tokenVersion: number): Promise<void> {
+  async markRolesChanged(userId: string, roles: Role[], tokenVersion: number): Promise<void> {
     await this.cacheVersion(userId, tokenVersion);
-    await this.events.publish({ type: 'roles-changed', userId, reason: 'Your roles changed; refresh your token' });
+    await this.events.publish({ type: 'roles-changed', userId, roles, tokenVersion, reason: 'Your roles changed; refresh your token' });
   }
 
   /** Primes the cache at sign-in (the version was just read with the user). */

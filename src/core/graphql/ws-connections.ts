@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { SessionEvent, SessionEvents } from '../auth/session-events';
+import { SessionEvent, SessionEvents, onRolesChanged } from '../auth/session-events';
 import type { AccessTokenPayload, AuthUser } from '../auth/auth-user';
 
 /** What one graphql-ws connection holds once its `connection_init` was accepted. */
@@ -20,7 +20,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * This instance's authenticated graphql-ws connections, indexed by session and user, so a
- * revocation or role change (announced to every instance by SessionEvents) closes exactly
+ * revocation or the loss of a role (announced to every instance by SessionEvents) closes exactly
  * theirs with 4401, and each connection closes by itself when its access token expires.
  */
 @Injectable()
@@ -77,11 +77,20 @@ export class WsConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   private onSessionEvent(e: SessionEvent) {
-    const targets =
-      e.type === 'sessions-revoked'
-        ? e.sessionIds.flatMap((sid) => [...(this.bySession.get(sid) ?? [])])
-        : [...(this.byUser.get(e.userId) ?? [])];
-    for (const conn of targets) close(conn, WS_UNAUTHORIZED, e.reason);
+    if (e.type === 'sessions-revoked') {
+      for (const conn of e.sessionIds.flatMap((sid) => [...(this.bySession.get(sid) ?? [])])) close(conn, WS_UNAUTHORIZED, e.reason);
+      return;
+    }
+    for (const conn of [...(this.byUser.get(e.userId) ?? [])]) {
+      const action = onRolesChanged({ roles: conn.user.roles, tokenVersion: conn.claims.tv ?? 0 }, e);
+      if (action === 'close') close(conn, WS_UNAUTHORIZED, e.reason);
+      if (action === 'refresh') {
+        // Only gained roles: the connection goes on with them; the per-operation check now
+        // accepts its (re-stamped) claims at the new version.
+        conn.user = { ...conn.user, roles: e.roles };
+        conn.claims = { ...conn.claims, roles: e.roles, tv: e.tokenVersion };
+      }
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { WebSocketServer, WebSocket } from 'ws';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { TokenService } from '../auth/token.service';
+import { TOKEN_STATUS_MESSAGES, TokenService } from '../auth/token.service';
 import { DomainError } from '../http/domain-error';
 import { RedisService } from '../redis/redis.service';
 import { graphqlLimits, GraphqlLimits, parseAndValidate } from './limits';
@@ -126,12 +126,10 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
       ctx.extra.socket.close(WS_UNAUTHORIZED, 'Unauthorized');
       return [gqlError(new DomainError('UNAUTHORIZED', 'Unauthorized'))];
     }
-    try {
-      await this.tokens.assertActive(conn.claims);
-    } catch (e) {
-      const err = e instanceof DomainError ? e : new DomainError('UNAUTHORIZED', 'Unauthorized');
-      conn.socket.close(WS_UNAUTHORIZED, err.message.slice(0, 100));
-      return [gqlError(err)];
+    const refused = await this.recheck(conn);
+    if (refused) {
+      conn.socket.close(WS_UNAUTHORIZED, refused.slice(0, 100));
+      return [gqlError(new DomainError('UNAUTHORIZED', refused))];
     }
     try {
       await this.limiter.consume(conn.user.id);
@@ -148,6 +146,26 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
       operationName: payload.operationName ?? undefined,
       variableValues: payload.variables ?? undefined,
     } satisfies ExecutionArgs;
+  }
+
+  /**
+   * The connection's session, token version and expiry, checked again before each operation:
+   * null when it may go on, else why not. A role change whose announcement has not reached
+   * this instance yet is settled here from Postgres, as WsConnections would: a connection that
+   * only gained roles takes them, one that lost any is refused.
+   */
+  private async recheck(conn: WsConnection): Promise<string | null> {
+    const status = await this.tokens.status(conn.claims);
+    if (status === 'active') return null;
+    if (status === 'stale') {
+      const now = await this.tokens.currentRoles(conn.user.id);
+      if (now && conn.user.roles.every((r) => now.roles.includes(r))) {
+        conn.user = { ...conn.user, roles: now.roles };
+        conn.claims = { ...conn.claims, roles: now.roles, tv: now.tokenVersion };
+        return null;
+      }
+    }
+    return TOKEN_STATUS_MESSAGES[status];
   }
 
   private ipOf(req: IncomingMessage): string {

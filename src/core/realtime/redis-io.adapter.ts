@@ -6,8 +6,9 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { TokenService } from '../auth/token.service';
-import { SessionEvents } from '../auth/session-events';
+import { SessionEvents, onRolesChanged } from '../auth/session-events';
 import { DomainError } from '../http/domain-error';
+import type { AuthUser } from '../auth/auth-user';
 import { RealtimePublisher } from './realtime.publisher';
 import { sessionRoom, userRoom } from './events';
 
@@ -68,6 +69,7 @@ export class RedisIoAdapter extends IoAdapter {
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : undefined;
         const { user, payload } = await tokens.verifyFull(token);
         socket.data.user = user;
+        socket.data.tokenVersion = payload.tv ?? 0;
         expireAt(socket, payload.exp * 1000);
         await socket.join([userRoom(user.id), sessionRoom(user.sessionId)]);
         socket.use(([event, ...args], nextPacket) => {
@@ -95,10 +97,29 @@ export class RedisIoAdapter extends IoAdapter {
     // Every instance hears every revocation and role change and ends its own sockets: rights
     // never outlive what a REST call would still be allowed (contract §2).
     this.nest.get(SessionEvents).on((e) => {
-      const rooms = e.type === 'sessions-revoked' ? e.sessionIds.map(sessionRoom) : [userRoom(e.userId)];
-      if (!rooms.length) return;
-      server.local.to(rooms).emit('session_revoked', { reason: e.reason });
-      server.local.in(rooms).disconnectSockets(true);
+      if (e.type === 'sessions-revoked') {
+        const rooms = e.sessionIds.map(sessionRoom);
+        if (!rooms.length) return;
+        server.local.to(rooms).emit('session_revoked', { reason: e.reason });
+        server.local.in(rooms).disconnectSockets(true);
+        return;
+      }
+      void server
+        .local.in(userRoom(e.userId))
+        .fetchSockets()
+        .then((sockets) => {
+          for (const s of sockets) {
+            const user = s.data.user as AuthUser;
+            const action = onRolesChanged({ roles: user.roles, tokenVersion: s.data.tokenVersion ?? 0 }, e);
+            if (action === 'close') {
+              s.emit('session_revoked', { reason: e.reason });
+              s.disconnect(true);
+            } else if (action === 'refresh') {
+              s.data.user = { ...user, roles: e.roles };
+              s.data.tokenVersion = e.tokenVersion;
+            }
+          }
+        });
     });
     this.logger.log('Socket.IO ready with the Redis adapter');
     return server;
