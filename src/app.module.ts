@@ -14,7 +14,7 @@ import { RedisService } from './core/redis/redis.service';
 import { CoreAuthModule } from './core/auth/core-auth.module';
 import { JwtAuthGuard, RolesGuard } from './core/auth/guards';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
-import { AppThrottlerGuard, routeLimits } from './core/http/throttler.guard';
+import { AppThrottlerGuard } from './core/http/throttler.guard';
 import { genRequestId } from './core/http/correlation';
 import { RealtimeModule } from './core/realtime/realtime.module';
 import { QueueModule } from './core/queue/queue.module';
@@ -36,7 +36,6 @@ import { P2PModule } from './modules/p2p/p2p.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    routeLimits.registerPerMinute = config.throttle.registerPerMinute;
     return {
       module: AppModule,
       imports: [
