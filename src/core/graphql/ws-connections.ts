@@ -41,10 +41,6 @@ export class WsConnections implements OnModuleInit, OnApplicationShutdown {
     this.closeAll(WS_GOING_AWAY, 'Server shutting down');
   }
 
-  get size(): number {
-    return this.timers.size;
-  }
-
   add(conn: WsConnection): void {
     index(this.bySession, conn.user.sessionId, conn);
     index(this.byUser, conn.user.id, conn);

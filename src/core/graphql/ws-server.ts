@@ -93,7 +93,7 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/graphql' || !this.wss) return; // Socket.IO handles its own path.
+    if ((path !== '/graphql' && path !== '/graphql/') || !this.wss) return; // Socket.IO handles its own path.
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss!.emit('connection', ws, req));
   }
 
