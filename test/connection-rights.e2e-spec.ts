@@ -14,8 +14,10 @@ describe('long-lived connections lose revoked rights', () => {
   let b: TestApp;
   let admin: TestUser;
   beforeAll(async () => {
-    a = await startTestApp();
-    b = await startTestApp({ shareWith: a });
+    // Sockets re-check their session on every event here (default: at most once a second).
+    const env = { SOCKET_RECHECK_MS: '0' };
+    a = await startTestApp({ env });
+    b = await startTestApp({ shareWith: a, env });
     admin = await loginAdmin(a);
   });
   afterAll(async () => {
@@ -98,9 +100,12 @@ describe('long-lived connections lose revoked rights', () => {
     await conn.connected;
     const adminQuery = '{ adminP2pEscrows(limit: 1) { items { id } } }';
     expect((await conn.run(adminQuery)).errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
+    const socket = await connectSocket(b, u.token);
     await setRoles(u.id, ['admin']);
     expect((await conn.run(adminQuery)).errors).toBeUndefined();
     expect((await conn.run('{ me { id roles } }')).data?.me.roles).toContain('admin');
+    expect((await emitAck(socket, 'whoami', {})).data.roles).toContain('admin');
+    expect(socket.connected).toBe(true);
     // ...while the REST token minted before the change must be refreshed.
     await http(a).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(401);
   });
@@ -138,6 +143,23 @@ describe('long-lived connections lose revoked rights', () => {
     const refused = await conn.run('{ me { id } }');
     expect(refused.data?.me).toBeUndefined();
     expect((await conn.closed).code).toBe(4401);
+  });
+
+  it('a socket’s next event is refused after a revocation this instance never heard of, and the socket closes', async () => {
+    const u = await registerUser(a);
+    const socket = await connectSocket(a, u.token);
+    expect((await emitAck(socket, 'whoami', {})).ok).toBe(true);
+    const gone = disconnected(socket);
+    const sid = (jwt.decode(u.token) as { sid: string }).sid;
+    const r = new Redis(a.config.redis.url!);
+    try {
+      await r.set(`${a.prefix}:auth:revoked-session:${sid}`, '1', 'EX', 600);
+    } finally {
+      r.disconnect();
+    }
+    const refused = await emitAck(socket, 'whoami', {});
+    expect(refused).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    await gone;
   });
 
   it('closes graphql-ws connections and disconnects sockets when the access token expires', async () => {

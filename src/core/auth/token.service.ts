@@ -111,6 +111,27 @@ export class TokenService {
     return (payload.tv ?? 0) < current ? 'stale' : 'active';
   }
 
+  /**
+   * May a live connection (a socket, a graphql-ws connection) authenticated with `claims`, and
+   * now holding `roles`, go on? A role change whose announcement has not reached this instance
+   * yet is settled from Postgres as the announcement would be: a connection that only gained
+   * roles takes them (with the new version), one that lost any is refused.
+   */
+  async recheckLive(
+    claims: AccessTokenPayload,
+    roles: Role[],
+  ): Promise<{ ok: true; roles: Role[]; claims: AccessTokenPayload } | { ok: false; reason: string }> {
+    const status = await this.status(claims);
+    if (status === 'active') return { ok: true, roles, claims };
+    if (status === 'stale') {
+      const now = await this.currentRoles(claims.sub);
+      if (now && roles.every((r) => now.roles.includes(r))) {
+        return { ok: true, roles: now.roles, claims: { ...claims, roles: now.roles, tv: now.tokenVersion } };
+      }
+    }
+    return { ok: false, reason: TOKEN_STATUS_MESSAGES[status] };
+  }
+
   /** The user's roles and token version now (Postgres), or null when the account is gone. */
   async currentRoles(userId: string): Promise<{ roles: Role[]; tokenVersion: number } | null> {
     const rows: { roles: Role[]; token_version: number }[] = await this.ds.query('SELECT roles, token_version FROM users WHERE id = $1', [userId]);

@@ -47,6 +47,8 @@ export interface AppConfig {
   };
   /** SIGTERM: how long in-flight requests and jobs may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** A socket's session, token version and expiry are re-checked on its events at most this often. */
+  socketRecheckMs: number;
   priceFeeds: { coingeckoApiKey: string | null; coinmarketcapApiKey: string | null; binanceApiKey: string | null };
   prices: {
     /** Price sources in order of preference: internal (own trades), coingecko, coinmarketcap, binance. */
@@ -313,6 +315,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxOperations: r.int('GRAPHQL_WS_MAX_OPERATIONS', 100, 1, 10_000),
     },
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
+    socketRecheckMs: r.int('SOCKET_RECHECK_MS', 1000, 0, 60_000),
     priceFeeds: {
       coingeckoApiKey: r.optional('COINGECKO_API_KEY'),
       coinmarketcapApiKey: r.optional('COINMARKETCAP_API_KEY'),

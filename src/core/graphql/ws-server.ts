@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { WebSocketServer, WebSocket } from 'ws';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { TOKEN_STATUS_MESSAGES, TokenService } from '../auth/token.service';
+import { TokenService } from '../auth/token.service';
 import { DomainError } from '../http/domain-error';
 import { RedisService } from '../redis/redis.service';
 import { graphqlLimits, GraphqlLimits, parseAndValidate } from './limits';
@@ -148,24 +148,15 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
     } satisfies ExecutionArgs;
   }
 
-  /**
-   * The connection's session, token version and expiry, checked again before each operation:
-   * null when it may go on, else why not. A role change whose announcement has not reached
-   * this instance yet is settled here from Postgres, as WsConnections would: a connection that
-   * only gained roles takes them, one that lost any is refused.
-   */
+  /** The connection's session, token version and expiry, checked again before each operation. */
   private async recheck(conn: WsConnection): Promise<string | null> {
-    const status = await this.tokens.status(conn.claims);
-    if (status === 'active') return null;
-    if (status === 'stale') {
-      const now = await this.tokens.currentRoles(conn.user.id);
-      if (now && conn.user.roles.every((r) => now.roles.includes(r))) {
-        conn.user = { ...conn.user, roles: now.roles };
-        conn.claims = { ...conn.claims, roles: now.roles, tv: now.tokenVersion };
-        return null;
-      }
+    const r = await this.tokens.recheckLive(conn.claims, conn.user.roles);
+    if (!r.ok) return r.reason;
+    if (r.claims !== conn.claims) {
+      conn.user = { ...conn.user, roles: r.roles };
+      conn.claims = r.claims;
     }
-    return TOKEN_STATUS_MESSAGES[status];
+    return null;
   }
 
   private ipOf(req: IncomingMessage): string {

@@ -63,24 +63,47 @@ export class RedisIoAdapter extends IoAdapter {
       duration: Math.max(1, Math.ceil(this.config.throttle.socketBurst / this.config.throttle.socketEventsPerSecond)),
     });
 
+    /**
+     * The next event after a revocation or role change whose announcement this instance missed
+     * is refused (and the socket closed), like a graphql-ws operation; checked at most every
+     * SOCKET_RECHECK_MS per socket, so a chatty socket costs one Redis read a second.
+     */
+    const stillAllowed = async (socket: Socket): Promise<string | null> => {
+      if (Date.now() - socket.data.checkedAt < this.config.socketRecheckMs) return null;
+      const user = socket.data.user as AuthUser;
+      const r = await tokens.recheckLive(socket.data.claims, user.roles);
+      if (!r.ok) return r.reason;
+      socket.data.user = { ...user, roles: r.roles };
+      socket.data.claims = r.claims;
+      socket.data.checkedAt = Date.now();
+      return null;
+    };
+
     server.use(async (socket: Socket, next) => {
       try {
         const raw = socket.handshake.auth?.token ?? TokenService.bearer(socket.handshake.headers.authorization);
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : undefined;
         const { user, payload } = await tokens.verifyFull(token);
         socket.data.user = user;
-        socket.data.tokenVersion = payload.tv ?? 0;
+        socket.data.claims = payload;
+        socket.data.checkedAt = Date.now();
         expireAt(socket, payload.exp * 1000);
         await socket.join([userRoom(user.id), sessionRoom(user.sessionId)]);
         socket.use(([event, ...args], nextPacket) => {
+          const ack = args[args.length - 1];
+          const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : undefined;
           limiter.consume(socket.id).then(
-            () => nextPacket(),
-            () => {
-              const ack = args[args.length - 1];
-              if (typeof ack === 'function') {
-                ack({ ok: false, error: { code: 'RATE_LIMITED', message: `Too many events; slow down (${String(event)} dropped)` } });
-              }
-            },
+            () =>
+              stillAllowed(socket).then(
+                (refused) => {
+                  if (!refused) return nextPacket();
+                  reply?.({ ok: false, error: { code: 'UNAUTHORIZED', message: refused } });
+                  socket.emit('session_revoked', { reason: refused });
+                  socket.disconnect(true);
+                },
+                () => reply?.({ ok: false, error: { code: 'INTERNAL', message: 'Could not check the session; try again' } }),
+              ),
+            () => reply?.({ ok: false, error: { code: 'RATE_LIMITED', message: `Too many events; slow down (${String(event)} dropped)` } }),
           );
         });
         next();
@@ -110,13 +133,13 @@ export class RedisIoAdapter extends IoAdapter {
         .then((sockets) => {
           for (const s of sockets) {
             const user = s.data.user as AuthUser;
-            const action = onRolesChanged({ roles: user.roles, tokenVersion: s.data.tokenVersion ?? 0 }, e);
+            const action = onRolesChanged({ roles: user.roles, tokenVersion: s.data.claims.tv ?? 0 }, e);
             if (action === 'close') {
               s.emit('session_revoked', { reason: e.reason });
               s.disconnect(true);
             } else if (action === 'refresh') {
               s.data.user = { ...user, roles: e.roles };
-              s.data.tokenVersion = e.tokenVersion;
+              s.data.claims = { ...s.data.claims, roles: e.roles, tv: e.tokenVersion };
             }
           }
         });
