@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { SessionEvent, SessionEvents, onRolesChanged } from '../auth/session-events';
 import type { AccessTokenPayload, AuthUser } from '../auth/auth-user';
@@ -24,7 +24,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * theirs with 4401, and each connection closes by itself when its access token expires.
  */
 @Injectable()
-export class WsConnections implements OnModuleInit, OnApplicationShutdown {
+export class WsConnections implements OnModuleInit, OnModuleDestroy {
   private readonly bySession = new Map<string, Set<WsConnection>>();
   private readonly byUser = new Map<string, Set<WsConnection>>();
   private readonly timers = new Map<WsConnection, NodeJS.Timeout>();
@@ -36,9 +36,8 @@ export class WsConnections implements OnModuleInit, OnApplicationShutdown {
     this.unsubscribe = this.events.on((e) => this.onSessionEvent(e));
   }
 
-  onApplicationShutdown() {
+  onModuleDestroy() {
     this.unsubscribe?.();
-    this.closeAll(WS_GOING_AWAY, 'Server shutting down');
   }
 
   add(conn: WsConnection): void {

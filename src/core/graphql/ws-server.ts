@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { ExecutionArgs, GraphQLError } from 'graphql';
@@ -39,7 +39,7 @@ type WsCtx = Context<Record<string, unknown> | undefined, Extra>;
  *   rules as Apollo on the HTTP path.
  */
 @Injectable()
-export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('GraphQL-WS');
   private readonly limits: GraphqlLimits;
   private readonly limiter: RateLimiterRedis;
@@ -84,8 +84,11 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
     this.http.on('upgrade', this.onUpgrade);
   }
 
-  /** Shutdown: no new connections; this instance's are closed so clients reconnect elsewhere. */
-  async onApplicationShutdown() {
+  /**
+   * Shutdown: no new connections; this instance's are closed so clients reconnect elsewhere.
+   * In the first shutdown phase, while Redis is still open for the subscriptions to unsubscribe.
+   */
+  async onModuleDestroy() {
     this.http?.off('upgrade', this.onUpgrade);
     this.connections.closeAll(WS_GOING_AWAY, 'Server shutting down');
     await this.disposable?.dispose();
@@ -94,7 +97,16 @@ export class GqlWsServer implements OnApplicationBootstrap, OnApplicationShutdow
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     const path = (req.url ?? '').split('?')[0];
     if ((path !== '/graphql' && path !== '/graphql/') || !this.wss) return; // Socket.IO handles its own path.
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss!.emit('connection', ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.wss!.emit('connection', ws, req);
+      // graphql-ws logs every socket error with console.error: a client's oversized frame would
+      // be a log flood. ws closes the socket itself for protocol errors (1009 for size).
+      ws.removeAllListeners('error');
+      ws.on('error', (err) => {
+        this.logger.debug(`graphql-ws socket error: ${err.message}`);
+        if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'Internal server error');
+      });
+    });
   }
 
   private async onConnect(ctx: WsCtx): Promise<boolean> {
