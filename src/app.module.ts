@@ -13,9 +13,8 @@ import { RedisModule } from './core/redis/redis.module';
 import { RedisService } from './core/redis/redis.service';
 import { CoreAuthModule } from './core/auth/core-auth.module';
 import { JwtAuthGuard, RolesGuard } from './core/auth/guards';
-import { TokenService } from './core/auth/token.service';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
-import { AppThrottlerGuard, routeLimits } from './core/http/throttler.guard';
+import { AppThrottlerGuard } from './core/http/throttler.guard';
 import { genRequestId } from './core/http/correlation';
 import { RealtimeModule } from './core/realtime/realtime.module';
 import { QueueModule } from './core/queue/queue.module';
@@ -41,7 +40,6 @@ import { PaymentsModule } from './modules/payments/payments.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    routeLimits.registerPerMinute = config.throttle.registerPerMinute;
     return {
       module: AppModule,
       imports: [
@@ -83,8 +81,7 @@ export class AppModule {
         RealtimeModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: (require('@nestjs/apollo') as typeof import('@nestjs/apollo')).ApolloDriver,
-          inject: [TokenService],
-          useFactory: (tokens: TokenService) => graphqlOptions(config, tokens),
+          useFactory: () => graphqlOptions(config),
         }),
         UsersModule,
         AuthModule,

@@ -29,8 +29,26 @@ export interface AppConfig {
     socketEventsPerSecond: number;
     socketBurst: number;
     registerPerMinute: number;
+    /** GraphQL operations over WebSocket per user (all connections, all instances) per window. */
+    graphqlWsOperations: number;
+    graphqlWsWindowSeconds: number;
   };
-  graphql: { maxDepth: number; maxAliases: number; maxCost: number; playground: boolean };
+  graphql: {
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxTokens: number;
+    maxDirectives: number;
+    playground: boolean;
+    /** Largest graphql-ws frame accepted (bytes); a bigger one closes the connection (1009). */
+    wsMaxPayloadBytes: number;
+    /** Operations (queries, mutations, subscriptions) running at once on one graphql-ws connection. */
+    wsMaxOperations: number;
+  };
+  /** SIGTERM: how long in-flight requests and jobs may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+  /** A socket's session, token version and expiry are re-checked on its events at most this often. */
+  socketRecheckMs: number;
   priceFeeds: { coingeckoApiKey: string | null; coinmarketcapApiKey: string | null; binanceApiKey: string | null };
   prices: {
     /** Price sources in order of preference: internal (own trades), coingecko, coinmarketcap, binance. */
@@ -239,6 +257,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     else jwtSecret = developmentJwtSecret(dataDir);
   }
 
+  // Without account xpubs the wallet derives deposit addresses from a generated development key:
+  // in production that would hand out mainnet addresses whose private key nobody holds.
+  for (const name of ['BTC_XPUB', 'ETH_XPUB']) {
+    if (isProduction && !r.raw(name)) r.problems.push(`${name} is required when NODE_ENV=production`);
+  }
+
   const adminEmail = r.optional('ADMIN_EMAIL');
   const adminPassword = r.optional('ADMIN_PASSWORD');
   if ((adminEmail && !adminPassword) || (!adminEmail && adminPassword)) {
@@ -414,13 +438,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       socketEventsPerSecond: r.int('THROTTLE_SOCKET_EVENTS_PER_SECOND', 20, 1, 100000),
       socketBurst: r.int('THROTTLE_SOCKET_BURST', 60, 1, 1000000),
       registerPerMinute: r.int('THROTTLE_REGISTER_PER_MINUTE', 30, 1, 1000000),
+      graphqlWsOperations: r.int('THROTTLE_GRAPHQL_WS_OPERATIONS', 1200, 1, 10_000_000),
+      graphqlWsWindowSeconds: r.int('THROTTLE_GRAPHQL_WS_WINDOW_SECONDS', 60, 1, 86400),
     },
     graphql: {
       maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 100),
       maxAliases: r.int('GRAPHQL_MAX_ALIASES', 15, 1, 1000),
       maxCost: r.int('GRAPHQL_MAX_COST', 2000, 10, 1_000_000),
+      maxTokens: r.int('GRAPHQL_MAX_TOKENS', 1000, 200, 100_000),
+      maxDirectives: r.int('GRAPHQL_MAX_DIRECTIVES', 50, 1, 10_000),
       playground: r.bool('GRAPHQL_PLAYGROUND', !isProduction),
+      wsMaxPayloadBytes: r.int('GRAPHQL_WS_MAX_PAYLOAD_BYTES', 65_536, 4096, 10_485_760),
+      wsMaxOperations: r.int('GRAPHQL_WS_MAX_OPERATIONS', 100, 1, 10_000),
     },
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
+    socketRecheckMs: r.int('SOCKET_RECHECK_MS', 1000, 0, 60_000),
     priceFeeds: {
       coingeckoApiKey: r.optional('COINGECKO_API_KEY'),
       coinmarketcapApiKey: r.optional('COINMARKETCAP_API_KEY'),
