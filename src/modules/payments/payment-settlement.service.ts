@@ -85,7 +85,8 @@ export class PaymentSettlementService {
     changed ||= adopted.changed;
     if (changed) {
       const view = toPaymentView(payment);
-      tx.afterCommit(() => this.announcer.announce(view, before));
+      await this.announcer.record(tx, view, before);
+      tx.afterCommit(() => this.announcer.announce(view));
     }
     return { duplicate: false, paymentId: payment.id, outcome: result.outcome };
   }
@@ -112,7 +113,8 @@ export class PaymentSettlementService {
       const r = await this.adoptOrphans(tx, row);
       if (r.changed) {
         const view = toPaymentView(r.row);
-        tx.afterCommit(() => this.announcer.announce(view, before));
+        await this.announcer.record(tx, view, before);
+        tx.afterCommit(() => this.announcer.announce(view));
       }
     });
   }

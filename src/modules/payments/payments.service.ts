@@ -75,7 +75,7 @@ export class PaymentsService {
       const reason = e instanceof ProviderError ? e.message : 'The provider call failed';
       if (!(e instanceof ProviderError)) this.logger.error({ err: e }, `checkout ${row.id} through ${dto.provider} failed`);
       const failed = await this.repo.markFailed(row.id, reason);
-      await this.announcer.announce(toPaymentView(failed), 'pending');
+      await this.announcer.announce(toPaymentView(failed));
       throw unavailable ? serviceUnavailable(`${dto.provider} is unavailable; try again later`) : badGateway(`${dto.provider} refused or failed the checkout`);
     }
   }
