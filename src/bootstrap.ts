@@ -54,6 +54,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
           connectSrc: ["'self'", 'ws:', 'wss:'],
           imgSrc: ["'self'", 'data:', 'https:'],
           mediaSrc: ["'self'", 'https:', 'blob:'],
+          // The Watch2Earn player embeds hosted providers' players (YouTube, Vimeo, Cloudflare Stream).
+          frameSrc: ["'self'", 'https://www.youtube-nocookie.com', 'https://www.youtube.com', 'https://player.vimeo.com', 'https://iframe.videodelivery.net', 'https://*.cloudflarestream.com'],
           // GraphiQL (development only) loads from a CDN.
           scriptSrc: config.graphql.playground ? ["'self'", "'unsafe-inline'", 'https://unpkg.com'] : ["'self'"],
           styleSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
