@@ -13,12 +13,12 @@ import { RedisModule } from './core/redis/redis.module';
 import { RedisService } from './core/redis/redis.service';
 import { CoreAuthModule } from './core/auth/core-auth.module';
 import { JwtAuthGuard, RolesGuard } from './core/auth/guards';
-import { TokenService } from './core/auth/token.service';
 import { AllExceptionsFilter } from './core/http/all-exceptions.filter';
-import { AppThrottlerGuard, routeLimits } from './core/http/throttler.guard';
+import { AppThrottlerGuard } from './core/http/throttler.guard';
 import { genRequestId } from './core/http/correlation';
 import { RealtimeModule } from './core/realtime/realtime.module';
 import { QueueModule } from './core/queue/queue.module';
+import { OutboxModule } from './core/outbox/outbox.module';
 import { ObservabilityModule } from './core/observability/observability.module';
 import { graphqlOptions } from './core/graphql/graphql.config';
 import { UsersModule } from './modules/users/users.module';
@@ -33,11 +33,13 @@ import { VideosModule } from './modules/videos/videos.module';
 import { TradingModule } from './modules/trading/trading.module';
 import { PricesModule } from './modules/prices/prices.module';
 import { P2PModule } from './modules/p2p/p2p.module';
+import { BattlesModule } from './modules/battles/battles.module';
+import { CreatorModule } from './modules/creator/creator.module';
+import { PaymentsModule } from './modules/payments/payments.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    routeLimits.registerPerMinute = config.throttle.registerPerMinute;
     return {
       module: AppModule,
       imports: [
@@ -74,12 +76,12 @@ export class AppModule {
         }),
         CoreAuthModule,
         QueueModule,
+        OutboxModule,
         ObservabilityModule,
         RealtimeModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: (require('@nestjs/apollo') as typeof import('@nestjs/apollo')).ApolloDriver,
-          inject: [TokenService],
-          useFactory: (tokens: TokenService) => graphqlOptions(config, tokens),
+          useFactory: () => graphqlOptions(config),
         }),
         UsersModule,
         AuthModule,
@@ -93,6 +95,9 @@ export class AppModule {
         P2PModule,
         RewardsModule,
         VideosModule,
+        BattlesModule,
+        CreatorModule,
+        PaymentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -54,6 +54,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
           connectSrc: ["'self'", 'ws:', 'wss:'],
           imgSrc: ["'self'", 'data:', 'https:'],
           mediaSrc: ["'self'", 'https:', 'blob:'],
+          // The Watch2Earn player embeds hosted providers' players (YouTube, Vimeo, Cloudflare Stream).
+          frameSrc: ["'self'", 'https://www.youtube-nocookie.com', 'https://www.youtube.com', 'https://player.vimeo.com', 'https://iframe.videodelivery.net', 'https://*.cloudflarestream.com'],
           // GraphiQL (development only) loads from a CDN.
           scriptSrc: config.graphql.playground ? ["'self'", "'unsafe-inline'", 'https://unpkg.com'] : ["'self'"],
           styleSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
@@ -68,6 +70,20 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'],
     maxAge: 600,
   });
+
+  // Payment webhooks are verified over their exact bytes (any content type): kept raw in
+  // `req.rawBody` and never parsed here, so the JSON parser below leaves them alone.
+  const rawWebhook = express.raw({ type: () => true, limit: '256kb' });
+  app.use('/api/payments/webhooks', (req: Request & { rawBody?: Buffer }, res: Response, next: NextFunction) =>
+    rawWebhook(req, res, (err?: unknown) => {
+      if (err) {
+        const n = normalizeError(err);
+        return sendError(res, n.statusCode, n.error, n.message, correlationIdOf(req));
+      }
+      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      next();
+    }),
+  );
 
   // JSON bodies up to 1 MiB; malformed JSON → 400 and oversize → 413, in the contract's shape.
   const json = express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });

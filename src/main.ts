@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { createApp } from './bootstrap';
-import { RealtimePublisher } from './core/realtime/realtime.publisher';
+import { drainInstance } from './core/shutdown';
 import { ConfigError, loadConfig } from './core/config/config';
 import { startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { ensureLocalRedis, EmbeddedSetupError } from './core/redis/local-redis';
@@ -58,19 +58,19 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    log.log(`${signal} received: draining connections and workers`);
+    const limit = config.shutdownTimeoutMs;
+    log.log(`${signal} received: draining this instance (at most ${limit} ms)`);
     const force = setTimeout(() => {
-      log.error('Graceful shutdown took longer than 25 s; exiting');
+      log.error(`Graceful shutdown took longer than ${limit} ms (SHUTDOWN_TIMEOUT_MS); exiting`);
       process.exit(1);
-    }, 25_000);
+    }, limit);
     force.unref();
     try {
-      // Sockets first: clients reconnect to another instance while HTTP requests drain.
-      app.get(RealtimePublisher, { strict: false }).io.disconnectSockets(true);
-      await app.close();
+      await drainInstance(app, log);
       for (const c of cleanups) await c();
     } catch (e) {
       log.error({ err: e }, 'Error during shutdown');
+      process.exit(1);
     }
     process.exit(0);
   };

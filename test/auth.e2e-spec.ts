@@ -152,7 +152,7 @@ describe('auth (REST)', () => {
     expect(res.body.roles.sort()).toEqual(['creator', 'user']);
     // The token minted before the change carries stale roles: refused until refreshed.
     await http(t).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(401);
-    await new Promise((r) => setTimeout(r, 1100)); // token iat has one-second resolution
+    // No waiting: the check is a per-user token version, not the one-second iat.
     const refreshed = await http(t).post('/api/auth/refresh').send({ refreshToken: u.refreshToken }).expect(200);
     expect(refreshed.body.user.roles.sort()).toEqual(['creator', 'user']);
     await http(t).get('/api/auth/me').set('authorization', `Bearer ${refreshed.body.accessToken}`).expect(200);

@@ -65,6 +65,7 @@ describe('chat', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'general',
         isPrivate: false,
+        kind: 'user', // 'system' for platform-owned rooms (P2P trade chats)
         createdBy: alice.id,
         createdAt: expect.any(String),
         lastSeq: 0,

@@ -102,5 +102,7 @@ describe('embedded default (no DATABASE_URL)', () => {
     expect(await p.exited).toBe(1);
     expect(p.output()).toContain('DATABASE_URL is required');
     expect(p.output()).toContain('JWT_SECRET is required');
+    expect(p.output()).toContain('BTC_XPUB is required');
+    expect(p.output()).toContain('ETH_XPUB is required');
   }, 60_000);
 });

@@ -185,7 +185,7 @@ describe('P2P escrow', () => {
         buyerId: buyer.id,
         asset: 'BTC',
         amount: '0.00012347',
-        fee: '0.00000123', // floor(12347 × 1 %) sat
+        fee: '0.00000124', // ceil(12347 × 1 %) sat: fees round up (issue 11)
         price: '65000.00',
         fiatCurrency: 'USD',
         fiatAmount: '8.03',
@@ -196,7 +196,8 @@ describe('P2P escrow', () => {
       // 0.00012345 × 65,000 = 8.02425 → 8.02
       const e2 = (await post(buyer, `${O}/${offer.id}/accept`, { amount: '0.00012345', paymentMethod: 'SEPA' }).expect(201)).body;
       expect(e2.fiatAmount).toBe('8.02');
-      expect(await balanceOf(t, seller, 'BTC')).toEqual({ asset: 'BTC', available: '0.99975062', held: '0.00024938', total: '1.00000000' });
+      // Held: both amounts plus their fees, each rounded up (124 + 124 sat).
+      expect(await balanceOf(t, seller, 'BTC')).toEqual({ asset: 'BTC', available: '0.99975060', held: '0.00024940', total: '1.00000000' });
     });
 
     it('takes a buy offer: the taker is the seller and their funds are held', async () => {

@@ -25,7 +25,7 @@ describe('trading fees', () => {
   const place = async (u: TestUser, body: Record<string, unknown>) =>
     (await http(t).post('/api/trading/orders').set('authorization', `Bearer ${u.token}`).send(body).expect(201)).body;
 
-  it('charges 0.25 % of what each side receives, rounded down, and conserves every unit', async () => {
+  it('charges 0.25 % of what each side receives, rounded up to the minor unit, and conserves every unit', async () => {
     const ledger = t.app.get(LedgerService);
     const seller = await registerUser(t);
     const buyer = await registerUser(t);
@@ -48,15 +48,15 @@ describe('trading fees', () => {
     const hist = (await http(t).get(`/api/wallet/${buyer.id}/transactions`).set('authorization', `Bearer ${buyer.token}`).expect(200)).body.items;
     expect(hist.filter((h: any) => h.type === 'trading_fee').map((h: any) => [h.asset, h.amount])).toEqual([['BTC', '-0.00125000']]);
 
-    // A fill too small for a fee in one asset pays none there (rounded down), and the other side still pays its own.
+    // A fill too small for a whole-unit fee in one asset pays one minor unit there (rounded up), and the other side its own.
     await place(seller, { pairId: 'BTC-USD', side: 'sell', type: 'limit', price: '100.00', quantity: '0.0100' });
     const small = await place(buyer, { pairId: 'BTC-USD', side: 'buy', type: 'limit', price: '100.00', quantity: '0.0100' });
-    // 0.01 BTC × 100.00 = 1.00 USD: seller fee floor(0.0025) = 0.00; buyer fee 0.25 % of 0.01 BTC = 0.000025 BTC.
+    // 0.01 BTC × 100.00 = 1.00 USD: seller fee ceil(0.0025) = 0.01 USD; buyer fee 0.25 % of 0.01 BTC = 0.000025 BTC.
     expect(small).toMatchObject({ status: 'filled', quoteQuantity: '1.00', fee: '0.00002500' });
 
     const fees = { BTC: await ledger.systemBalance({ system: 'fees' }, 'BTC'), USD: await ledger.systemBalance({ system: 'fees' }, 'USD') };
     expect(fees.BTC - fees0.BTC).toBe(125_000n + 2_500n);
-    expect(fees.USD - fees0.USD).toBe(8_125n);
+    expect(fees.USD - fees0.USD).toBe(8_125n + 1n);
     // Users plus the fee account hold exactly what was deposited.
     const [sum] = await ds.query(
       `SELECT (SELECT sum(posted) FROM ledger_accounts WHERE user_id = ANY($1) AND asset = 'BTC')::text AS btc,

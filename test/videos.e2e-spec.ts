@@ -36,6 +36,8 @@ describe('videos and Watch2Earn', () => {
     WATCH_CLOCK_TOLERANCE_MS: '300',
     VIEWERS_HEARTBEAT_MS: '200',
     VIEWERS_TTL_MS: '1000',
+    // The ads here last a second; the platform's minimum ad length (default 5 s) is lowered to that.
+    REWARDS_MIN_AD_SECONDS: '1',
   };
   let a: TestApp;
   let b: TestApp;
@@ -76,6 +78,9 @@ describe('videos and Watch2Earn', () => {
     http(t).post(`/api/videos/${videoId}/sessions/${sessionId}/heartbeat`).set(auth(u)).send(body);
   const claimMilestone = (u: TestUser, body: Record<string, unknown>) => http(a).post('/api/rewards/watch-milestone').set(auth(u)).send(body);
   const claimAd = (u: TestUser, body: Record<string, unknown>) => http(a).post('/api/rewards/ad-view').set(auth(u)).send(body);
+  /** The admin rule caps what one claim pays (issue 11): raised where a video attaches more than the default. */
+  const allowUpTo = (action: 'watch_milestone' | 'ad_view', amount: string) =>
+    http(a).patch(`/api/admin/rewards/rules/${action}`).set(auth(admin)).send({ amount }).expect(200);
   const waitPaid = (id: string) =>
     eventually(async () => (await ds.query(`SELECT status FROM rewards WHERE id = $1`, [id]))[0]?.status === 'paid', { timeoutMs: 10_000 });
 
@@ -102,6 +107,7 @@ describe('videos and Watch2Earn', () => {
       title: 'Intro to SOFT',
       description: null,
       url: body.url,
+      source: { provider: 'url', url: body.url },
       thumbnailUrl: 'https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg',
       durationSeconds: 120.5,
       viewerCount: 0,
@@ -149,6 +155,7 @@ describe('videos and Watch2Earn', () => {
 
   it('credits honest watching in real time and pays each milestone once', async () => {
     const v = (await createVideo({ title: 'Short', url: 'https://cdn.example.com/s.mp4', durationSeconds: 3, milestones: [{ percent: 50 }, { percent: 100, reward: '1' }] }).expect(201)).body;
+    await allowUpTo('watch_milestone', '1');
     const viewer = await registerUser(a);
     const sessionId = await startSession(viewer, v.id);
 
@@ -199,14 +206,15 @@ describe('videos and Watch2Earn', () => {
     expect(seek).toMatchObject({ seeks: 1, completed: false, milestonesReached: [] });
     expect((await claimMilestone(cheat, { videoId: v.id, sessionId: s1, percent: 50 }).expect(422)).body.details.reason).toBe('milestone_not_reached');
 
-    // A flood of heartbeats: they queue on the session's row lock and are refused while closer
-    // than the minimum interval to the last accepted one (429 with Retry-After).
+    // A flood of heartbeats: they queue on the session's row lock and are refused once the
+    // session's heartbeat bucket (2 heartbeats, refilled one per minimum interval) is empty
+    // (429 with Retry-After). How many get through depends on how long the flood takes to process.
     await sleep(250);
     const flood = await Promise.all(Array.from({ length: 6 }, () => heartbeat(cheat, v.id, s1, { positionSeconds: 20, playing: true })));
     expect(flood.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     const accepted = flood.filter((r) => r.status === 200).length;
     expect(accepted).toBeGreaterThanOrEqual(1);
-    expect(accepted).toBeLessThanOrEqual(2);
+    expect(accepted).toBeLessThan(flood.length);
     const limited = flood.filter((r) => r.status === 429);
     expect(limited[0].headers['retry-after']).toBe('1');
     expect(limited[0].body.message).toMatch(/one every 0.2 s per session/);
@@ -260,6 +268,7 @@ describe('videos and Watch2Earn', () => {
       }).expect(201)
     ).body;
     const [pre, mid, post] = v.ads.map((x: any) => x.id);
+    await allowUpTo('ad_view', '0.3');
     const viewer = await registerUser(a);
     const rogue = await registerUser(a);
     const sessionId = await startSession(viewer, v.id);

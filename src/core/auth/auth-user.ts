@@ -12,6 +12,8 @@ export interface AccessTokenPayload {
   sub: string;
   roles: Role[];
   sid: string;
+  /** The user's token version when minted (absent in tokens minted before versions existed: 0). */
+  tv?: number;
   typ: 'access';
   iat: number;
   exp: number;

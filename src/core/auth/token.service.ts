@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
+import { DataSource } from 'typeorm';
+import { SessionEvents } from './session-events';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { AccessTokenPayload, AuthUser } from './auth-user';
@@ -23,23 +26,46 @@ export function jwtKey(secret: string): KeyObject {
   return k;
 }
 
+/** Raises a cached token version, never lowers it (a late writer cannot undo a newer change). */
+const RAISE_VERSION = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local v = tonumber(ARGV[1])
+if v > cur then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return v end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return cur`;
+
+export type TokenStatus = 'active' | 'expired' | 'revoked' | 'stale' | 'gone';
+export const TOKEN_STATUS_MESSAGES: Record<Exclude<TokenStatus, 'active'>, string> = {
+  expired: 'Access token expired',
+  revoked: 'Session has been signed out',
+  stale: 'Your roles changed; refresh your token',
+  gone: 'Account no longer exists',
+};
+
+/** How long a user's token version stays cached in Redis (reloaded from Postgres after). */
+const VERSION_CACHE_SECONDS = 86_400;
+
 /**
  * Signs and verifies access tokens for every transport (REST, Socket.IO handshake,
- * graphql-ws connection), so all three accept and refuse exactly the same tokens.
- * Beyond the signature: a logged-out session or a user whose roles changed after the
- * token was issued is refused (one Redis round trip).
+ * graphql-ws connection and each of its operations), so all accept and refuse exactly the same
+ * tokens. Beyond the signature: a signed-out session is refused, and so is a token minted before
+ * its user's roles changed. That check is exact: each user has a token version (Postgres
+ * `users.token_version`, cached in Redis) that a role change raises and every token carries
+ * (`tv`), so a sign-in straight after a role change gets a token that works at once.
  */
 @Injectable()
 export class TokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly redis: RedisService,
+    private readonly events: SessionEvents,
+    @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  signAccess(userId: string, roles: Role[], sessionId: string): { token: string; expiresIn: number } {
+  signAccess(userId: string, roles: Role[], sessionId: string, tokenVersion: number): { token: string; expiresIn: number } {
     const token = this.jwt.sign(
-      { roles, sid: sessionId, typ: 'access' },
+      { roles, sid: sessionId, tv: tokenVersion, typ: 'access' },
       {
         subject: userId,
         algorithm: JWT_ALGORITHM,
@@ -69,46 +95,98 @@ export class TokenService {
     }
   }
 
+  /** Session not signed out, roles unchanged since the token was minted, not expired. */
   async assertActive(payload: AccessTokenPayload): Promise<AuthUser> {
-    const [revoked, rolesChangedAt] = await this.redis.client.mget(
-      this.redis.key('auth', 'revoked-session', payload.sid),
-      this.redis.key('auth', 'roles-changed', payload.sub),
-    );
-    if (revoked) throw new DomainError('UNAUTHORIZED', 'Session has been signed out');
-    if (rolesChangedAt && Number(rolesChangedAt) >= payload.iat) {
-      throw new DomainError('UNAUTHORIZED', 'Your roles changed; refresh your token');
-    }
+    const status = await this.status(payload);
+    if (status !== 'active') throw new DomainError('UNAUTHORIZED', TOKEN_STATUS_MESSAGES[status]);
     return { id: payload.sub, roles: payload.roles, sessionId: payload.sid };
   }
 
-  async verify(token: string | undefined | null): Promise<AuthUser> {
-    if (!token) throw new DomainError('UNAUTHORIZED', 'Missing access token');
-    return this.assertActive(this.verifySignature(token));
+  async status(payload: AccessTokenPayload): Promise<TokenStatus> {
+    if (typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) return 'expired';
+    const [revoked, cached] = await this.redis.client.mget(this.revokedKey(payload.sid), this.versionKey(payload.sub));
+    if (revoked) return 'revoked';
+    const current = cached === null ? await this.loadVersion(payload.sub) : Number(cached);
+    if (current === null) return 'gone';
+    return (payload.tv ?? 0) < current ? 'stale' : 'active';
   }
 
-  /** Access tokens of a revoked session stop working at once, not at expiry. */
-  async revokeSessions(sessionIds: string[]): Promise<void> {
-    if (!sessionIds.length) return;
-    this.onRevoke?.(sessionIds);
-    const multi = this.redis.client.multi();
-    for (const sid of sessionIds) {
-      multi.set(this.redis.key('auth', 'revoked-session', sid), '1', 'EX', this.config.jwt.accessTtlSeconds + 60);
+  /**
+   * May a live connection (a socket, a graphql-ws connection) authenticated with `claims`, and
+   * now holding `roles`, go on? A role change whose announcement has not reached this instance
+   * yet is settled from Postgres as the announcement would be: a connection that only gained
+   * roles takes them (with the new version), one that lost any is refused.
+   */
+  async recheckLive(
+    claims: AccessTokenPayload,
+    roles: Role[],
+  ): Promise<{ ok: true; roles: Role[]; claims: AccessTokenPayload } | { ok: false; reason: string }> {
+    const status = await this.status(claims);
+    if (status === 'active') return { ok: true, roles, claims };
+    if (status === 'stale') {
+      const now = await this.currentRoles(claims.sub);
+      if (now && roles.every((r) => now.roles.includes(r))) {
+        return { ok: true, roles: now.roles, claims: { ...claims, roles: now.roles, tv: now.tokenVersion } };
+      }
     }
-    await multi.exec();
+    return { ok: false, reason: TOKEN_STATUS_MESSAGES[status] };
   }
 
-  /** Set by the realtime layer: disconnects the revoked sessions' sockets. */
-  onRevoke?: (sessionIds: string[]) => void;
+  /** The user's roles and token version now (Postgres), or null when the account is gone. */
+  async currentRoles(userId: string): Promise<{ roles: Role[]; tokenVersion: number } | null> {
+    const rows: { roles: Role[]; token_version: number }[] = await this.ds.query('SELECT roles, token_version FROM users WHERE id = $1', [userId]);
+    return rows.length ? { roles: rows[0].roles, tokenVersion: Number(rows[0].token_version) } : null;
+  }
 
-  async markRolesChanged(userId: string): Promise<void> {
-    // iat has one-second resolution: tokens issued in this very second are refused too, and
-    // the client simply refreshes.
-    await this.redis.client.set(
-      this.redis.key('auth', 'roles-changed', userId),
-      String(Math.floor(Date.now() / 1000)),
-      'EX',
-      this.config.jwt.accessTtlSeconds + 60,
-    );
+  async verify(token: string | undefined | null): Promise<AuthUser> {
+    return (await this.verifyFull(token)).user;
+  }
+
+  /** Like verify, with the claims (long-lived connections re-check them and close at `exp`). */
+  async verifyFull(token: string | undefined | null): Promise<{ user: AuthUser; payload: AccessTokenPayload }> {
+    if (!token) throw new DomainError('UNAUTHORIZED', 'Missing access token');
+    const payload = this.verifySignature(token);
+    return { user: await this.assertActive(payload), payload };
+  }
+
+  /** Access tokens of a revoked session stop working at once, and its connections close everywhere. */
+  async revokeSessions(sessionIds: string[], reason = 'Signed out'): Promise<void> {
+    if (!sessionIds.length) return;
+    const multi = this.redis.client.multi();
+    for (const sid of sessionIds) multi.set(this.revokedKey(sid), '1', 'EX', this.config.jwt.accessTtlSeconds + 60);
+    await multi.exec();
+    await this.events.publish({ type: 'sessions-revoked', sessionIds, reason });
+  }
+
+  /**
+   * After a role change committed with its new token version: older tokens are refused at once,
+   * and on every instance the user's sockets and graphql-ws connections that lost a role close
+   * (those that only gained one take the new roles in place).
+   */
+  async markRolesChanged(userId: string, roles: Role[], tokenVersion: number): Promise<void> {
+    await this.cacheVersion(userId, tokenVersion);
+    await this.events.publish({ type: 'roles-changed', userId, roles, tokenVersion, reason: 'Your roles changed; refresh your token' });
+  }
+
+  /** Primes the cache at sign-in (the version was just read with the user). */
+  async cacheVersion(userId: string, tokenVersion: number): Promise<void> {
+    await this.redis.client.eval(RAISE_VERSION, 1, this.versionKey(userId), String(tokenVersion), String(VERSION_CACHE_SECONDS));
+  }
+
+  private async loadVersion(userId: string): Promise<number | null> {
+    const rows: { token_version: number }[] = await this.ds.query('SELECT token_version FROM users WHERE id = $1', [userId]);
+    if (!rows.length) return null;
+    const v = Number(rows[0].token_version);
+    await this.cacheVersion(userId, v);
+    return v;
+  }
+
+  private revokedKey(sid: string) {
+    return this.redis.key('auth', 'revoked-session', sid);
+  }
+
+  private versionKey(userId: string) {
+    return this.redis.key('auth', 'token-version', userId);
   }
 
   static bearer(header: string | string[] | undefined | null): string | null {

@@ -36,6 +36,23 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses production without BTC_XPUB and ETH_XPUB, naming them (no mainnet address whose key nobody holds)', () => {
+    const base = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u:p@db:5432/x',
+      REDIS_URL: 'redis://r:6379',
+      JWT_SECRET: 'x'.repeat(40),
+    };
+    expect(() => loadConfig(base)).toThrow(
+      expect.objectContaining({ problems: ['BTC_XPUB is required when NODE_ENV=production', 'ETH_XPUB is required when NODE_ENV=production'] }),
+    );
+    expect(() => loadConfig({ ...base, BTC_XPUB: 'xpub-btc' })).toThrow(/ETH_XPUB is required/);
+    const ok = loadConfig({ ...base, BTC_XPUB: 'xpub-btc', ETH_XPUB: 'xpub-eth' });
+    expect(ok.wallet).toMatchObject({ btcXpub: 'xpub-btc', ethXpub: 'xpub-eth' });
+    // Development keeps its generated key pair.
+    expect(loadConfig({ DATA_DIR: tmp() }).wallet.btcXpub).toBeNull();
+  });
+
   it('reports every bad variable at once', () => {
     expect(() =>
       loadConfig({

@@ -29,8 +29,26 @@ export interface AppConfig {
     socketEventsPerSecond: number;
     socketBurst: number;
     registerPerMinute: number;
+    /** GraphQL operations over WebSocket per user (all connections, all instances) per window. */
+    graphqlWsOperations: number;
+    graphqlWsWindowSeconds: number;
   };
-  graphql: { maxDepth: number; maxAliases: number; maxCost: number; playground: boolean };
+  graphql: {
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxTokens: number;
+    maxDirectives: number;
+    playground: boolean;
+    /** Largest graphql-ws frame accepted (bytes); a bigger one closes the connection (1009). */
+    wsMaxPayloadBytes: number;
+    /** Operations (queries, mutations, subscriptions) running at once on one graphql-ws connection. */
+    wsMaxOperations: number;
+  };
+  /** SIGTERM: how long in-flight requests and jobs may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+  /** A socket's session, token version and expiry are re-checked on its events at most this often. */
+  socketRecheckMs: number;
   priceFeeds: { coingeckoApiKey: string | null; coinmarketcapApiKey: string | null; binanceApiKey: string | null };
   prices: {
     /** Price sources in order of preference: internal (own trades), coingecko, coinmarketcap, binance. */
@@ -47,16 +65,63 @@ export interface AppConfig {
     binanceBaseUrl: string;
   };
   p2p: { minPaymentWindowSeconds: number; releaseWindowSeconds: number; sweepIntervalSeconds: number };
+  battles: { minDurationSeconds: number };
   fees: { tradingBps: number; p2pBps: number; tipBps: number; transferBps: number };
   wallet: { btcNetwork: 'mainnet' | 'testnet'; btcXpub: string | null; ethXpub: string | null };
   /** SOFT amounts are decimal strings (8 decimals), parsed by the rewards module. */
   rewards: { poolSeed: string; sweepIntervalSeconds: number; stuckAfterSeconds: number; maxVideoReward: string };
   watch: { heartbeatMinIntervalMs: number; clockToleranceMs: number; maxHeartbeatGapMs: number };
   viewers: { heartbeatMs: number; ttlMs: number };
+  /** Video media: object storage, CDN signing, hosted providers (see src/modules/media). */
+  media: MediaConfig;
+  /** Creator economy: the least time between two creatorStatsUpdated payloads of one creator. */
+  creator: { statsIntervalMs: number };
+  payments: PaymentsConfig;
+  /** Hardening (issue 11): bounds on what rewards, P2P, market data and caches may cost. */
+  watchBurst: { heartbeats: number };
+  rewardBounds: { creatorDailyBudget: string; minAdSeconds: number; farmingThreshold: number };
+  p2pLimits: { maxOpenEscrowsPerBuyer: number; maxCancellationsPerDay: number };
+  klines: { maxCandles: number; cacheTtlMs: number };
+  ledger: { accountCacheSize: number };
+  outbox: { sweepIntervalSeconds: number; maxAttempts: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
   metricsEnabled: boolean;
   queuesEnabled: boolean;
+}
+
+export interface MediaConfig {
+  /** null when S3_BUCKET is unset: direct uploads and s3 sources are disabled. */
+  s3: { bucket: string; region: string; endpoint: string | null; forcePathStyle: boolean; accessKeyId: string | null; secretAccessKey: string | null } | null;
+  maxUploadBytes: number;
+  uploadUrlTtlSeconds: number;
+  playbackUrlTtlSeconds: number;
+  cloudfront: { domain: string; keyPairId: string; privateKey: string } | null;
+  cloudflare: { accountId: string | null; apiToken: string | null; streamKeyId: string | null; streamSigningKey: string | null; apiBase: string; deliveryBase: string };
+  vimeo: { accessToken: string | null; apiBase: string };
+  youtube: { apiKey: string | null; apiBase: string };
+  requestTimeoutMs: number;
+  metadataCacheSeconds: number;
+}
+
+/** Payment providers (src/modules/payments). A provider whose keys are missing is disabled, never faked. */
+export interface PaymentsConfig {
+  returnUrl: string;
+  /** Public base URL of this API, for providers that take a notification URL per checkout (BitPay, CoinPayments). */
+  webhookBaseUrl: string;
+  /** Checkout bounds in USD cents. */
+  minAmountMinor: bigint;
+  maxAmountMinor: bigint;
+  checkoutExpiryMinutes: number;
+  reconcileAfterMinutes: number;
+  reconcileIntervalSeconds: number;
+  requestTimeoutMs: number;
+  stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string };
+  paypal: { clientId: string | null; clientSecret: string | null; webhookId: string | null; apiBase: string };
+  flutterwave: { secretKey: string | null; webhookHash: string | null; apiBase: string };
+  coinbaseCommerce: { apiKey: string | null; webhookSecret: string | null; apiBase: string };
+  bitpay: { token: string | null; webhookSecret: string | null; apiBase: string };
+  coinpayments: { publicKey: string | null; privateKey: string | null; merchantId: string | null; ipnSecret: string | null; coin: string; apiBase: string };
 }
 
 export const PRICE_PROVIDER_NAMES = ['internal', 'coingecko', 'coinmarketcap', 'binance'] as const;
@@ -192,6 +257,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     else jwtSecret = developmentJwtSecret(dataDir);
   }
 
+  // Without account xpubs the wallet derives deposit addresses from a generated development key:
+  // in production that would hand out mainnet addresses whose private key nobody holds.
+  for (const name of ['BTC_XPUB', 'ETH_XPUB']) {
+    if (isProduction && !r.raw(name)) r.problems.push(`${name} is required when NODE_ENV=production`);
+  }
+
   const adminEmail = r.optional('ADMIN_EMAIL');
   const adminPassword = r.optional('ADMIN_PASSWORD');
   if ((adminEmail && !adminPassword) || (!adminEmail && adminPassword)) {
@@ -242,6 +313,96 @@ export function loadConfig(env: Env = process.env): AppConfig {
     priceProviders = [...(['coingecko', 'coinmarketcap', 'binance'] as const).filter((p) => feedKeys[p]), 'internal'];
   }
 
+  const cf = [r.optional('CLOUDFRONT_DOMAIN'), r.optional('CLOUDFRONT_KEY_PAIR_ID'), r.optional('CLOUDFRONT_PRIVATE_KEY')] as const;
+  if (cf.some(Boolean) && !cf.every(Boolean)) r.problems.push('CLOUDFRONT_DOMAIN, CLOUDFRONT_KEY_PAIR_ID and CLOUDFRONT_PRIVATE_KEY must be set together');
+  const together = (...names: string[]) => {
+    const set = names.filter((n) => r.raw(n) !== undefined);
+    if (set.length && set.length < names.length) r.problems.push(`${names.join(' and ')} must be set together`);
+  };
+  together('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY');
+  together('CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN');
+  together('CLOUDFLARE_STREAM_KEY_ID', 'CLOUDFLARE_STREAM_SIGNING_KEY');
+  const s3Bucket = r.optional('S3_BUCKET');
+  const s3Endpoint = r.url('S3_ENDPOINT', ['http:', 'https:']);
+  const media: MediaConfig = {
+    s3: s3Bucket
+      ? {
+          bucket: s3Bucket,
+          region: r.str('S3_REGION', 'us-east-1'),
+          endpoint: s3Endpoint,
+          forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', !!s3Endpoint),
+          accessKeyId: r.optional('AWS_ACCESS_KEY_ID'),
+          secretAccessKey: r.optional('AWS_SECRET_ACCESS_KEY'),
+        }
+      : null,
+    maxUploadBytes: r.int('VIDEO_MAX_UPLOAD_BYTES', 5 * 1024 ** 3, 1, 5 * 1024 ** 3),
+    uploadUrlTtlSeconds: r.int('VIDEO_UPLOAD_URL_TTL_SECONDS', 900, 1, 3600),
+    playbackUrlTtlSeconds: r.int('PLAYBACK_URL_TTL_SECONDS', 3600, 1, 7 * 86400),
+    cloudfront: cf.every(Boolean) ? { domain: cf[0]!, keyPairId: cf[1]!, privateKey: cf[2]! } : null,
+    cloudflare: {
+      accountId: r.optional('CLOUDFLARE_ACCOUNT_ID'),
+      apiToken: r.optional('CLOUDFLARE_API_TOKEN'),
+      streamKeyId: r.optional('CLOUDFLARE_STREAM_KEY_ID'),
+      streamSigningKey: r.optional('CLOUDFLARE_STREAM_SIGNING_KEY'),
+      apiBase: r.url('CLOUDFLARE_API_BASE', ['http:', 'https:']) ?? 'https://api.cloudflare.com/client/v4',
+      deliveryBase: r.url('CLOUDFLARE_STREAM_DELIVERY_BASE', ['https:']) ?? 'https://videodelivery.net',
+    },
+    vimeo: { accessToken: r.optional('VIMEO_ACCESS_TOKEN'), apiBase: r.url('VIMEO_API_BASE', ['http:', 'https:']) ?? 'https://api.vimeo.com' },
+    youtube: { apiKey: r.optional('YOUTUBE_API_KEY'), apiBase: r.url('YOUTUBE_API_BASE', ['http:', 'https:']) ?? 'https://www.googleapis.com/youtube/v3' },
+    requestTimeoutMs: r.int('MEDIA_REQUEST_TIMEOUT_MS', 5000, 100, 60_000),
+    metadataCacheSeconds: r.int('MEDIA_METADATA_CACHE_SECONDS', 3600, 1, 7 * 86400),
+  };
+  /** A USD amount like "1.00" → cents. */
+  const cents = (m: RegExpExecArray) => BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
+  const USD_RE = /^(\d{1,9})(?:\.(\d{1,2}))?$/;
+  const usdCents = (name: string, fallback: string): bigint => {
+    const v = r.str(name, fallback);
+    const m = USD_RE.exec(v);
+    if (m) return cents(m);
+    r.problems.push(`${name} must be a USD amount like 10000.00, got "${v}"`);
+    return cents(USD_RE.exec(fallback)!);
+  };
+  const apiBase = (name: string, fallback: string) => (r.url(name, ['http:', 'https:']) ?? fallback).replace(/\/+$/, '');
+  const payments: PaymentsConfig = {
+    returnUrl: r.url('PAYMENTS_RETURN_URL', ['http:', 'https:']) ?? 'http://localhost:8080/wallet',
+    webhookBaseUrl: (r.url('PAYMENTS_WEBHOOK_BASE_URL', ['http:', 'https:']) ?? 'http://localhost:3001').replace(/\/+$/, ''),
+    minAmountMinor: usdCents('PAYMENTS_MIN_AMOUNT', '1.00'),
+    maxAmountMinor: usdCents('PAYMENTS_MAX_AMOUNT', '10000.00'),
+    checkoutExpiryMinutes: r.int('PAYMENTS_CHECKOUT_EXPIRY_MINUTES', 24 * 60, 30, 7 * 24 * 60),
+    reconcileAfterMinutes: r.int('PAYMENTS_RECONCILE_AFTER_MINUTES', 15, 0, 7 * 24 * 60),
+    reconcileIntervalSeconds: r.int('PAYMENTS_RECONCILE_INTERVAL_SECONDS', 300, 5, 86400),
+    requestTimeoutMs: r.int('PAYMENTS_REQUEST_TIMEOUT_MS', 10000, 100, 120000),
+    stripe: { secretKey: r.optional('STRIPE_SECRET_KEY'), webhookSecret: r.optional('STRIPE_WEBHOOK_SECRET'), apiBase: apiBase('STRIPE_API_BASE', 'https://api.stripe.com') },
+    paypal: {
+      clientId: r.optional('PAYPAL_CLIENT_ID'),
+      clientSecret: r.optional('PAYPAL_CLIENT_SECRET'),
+      webhookId: r.optional('PAYPAL_WEBHOOK_ID'),
+      apiBase: apiBase('PAYPAL_API_BASE', 'https://api-m.paypal.com'),
+    },
+    flutterwave: {
+      secretKey: r.optional('FLUTTERWAVE_SECRET_KEY'),
+      webhookHash: r.optional('FLUTTERWAVE_WEBHOOK_HASH'),
+      apiBase: apiBase('FLUTTERWAVE_API_BASE', 'https://api.flutterwave.com'),
+    },
+    coinbaseCommerce: {
+      apiKey: r.optional('COINBASE_COMMERCE_API_KEY'),
+      webhookSecret: r.optional('COINBASE_COMMERCE_WEBHOOK_SECRET'),
+      apiBase: apiBase('COINBASE_COMMERCE_API_BASE', 'https://api.commerce.coinbase.com'),
+    },
+    bitpay: { token: r.optional('BITPAY_TOKEN'), webhookSecret: r.optional('BITPAY_WEBHOOK_SECRET'), apiBase: apiBase('BITPAY_API_BASE', 'https://bitpay.com') },
+    coinpayments: {
+      publicKey: r.optional('COINPAYMENTS_PUBLIC_KEY'),
+      privateKey: r.optional('COINPAYMENTS_PRIVATE_KEY'),
+      merchantId: r.optional('COINPAYMENTS_MERCHANT_ID'),
+      ipnSecret: r.optional('COINPAYMENTS_IPN_SECRET'),
+      coin: r.str('COINPAYMENTS_COIN', 'BTC'),
+      apiBase: apiBase('COINPAYMENTS_API_BASE', 'https://www.coinpayments.net'),
+    },
+  };
+  if (payments.minAmountMinor <= 0n || payments.maxAmountMinor < payments.minAmountMinor) {
+    r.problems.push('PAYMENTS_MIN_AMOUNT must be above 0 and at most PAYMENTS_MAX_AMOUNT');
+  }
+
   const config: AppConfig = {
     nodeEnv,
     isProduction,
@@ -277,13 +438,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       socketEventsPerSecond: r.int('THROTTLE_SOCKET_EVENTS_PER_SECOND', 20, 1, 100000),
       socketBurst: r.int('THROTTLE_SOCKET_BURST', 60, 1, 1000000),
       registerPerMinute: r.int('THROTTLE_REGISTER_PER_MINUTE', 30, 1, 1000000),
+      graphqlWsOperations: r.int('THROTTLE_GRAPHQL_WS_OPERATIONS', 1200, 1, 10_000_000),
+      graphqlWsWindowSeconds: r.int('THROTTLE_GRAPHQL_WS_WINDOW_SECONDS', 60, 1, 86400),
     },
     graphql: {
       maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 100),
       maxAliases: r.int('GRAPHQL_MAX_ALIASES', 15, 1, 1000),
       maxCost: r.int('GRAPHQL_MAX_COST', 2000, 10, 1_000_000),
+      maxTokens: r.int('GRAPHQL_MAX_TOKENS', 1000, 200, 100_000),
+      maxDirectives: r.int('GRAPHQL_MAX_DIRECTIVES', 50, 1, 10_000),
       playground: r.bool('GRAPHQL_PLAYGROUND', !isProduction),
+      wsMaxPayloadBytes: r.int('GRAPHQL_WS_MAX_PAYLOAD_BYTES', 65_536, 4096, 10_485_760),
+      wsMaxOperations: r.int('GRAPHQL_WS_MAX_OPERATIONS', 100, 1, 10_000),
     },
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
+    socketRecheckMs: r.int('SOCKET_RECHECK_MS', 1000, 0, 60_000),
     priceFeeds: {
       coingeckoApiKey: r.optional('COINGECKO_API_KEY'),
       coinmarketcapApiKey: r.optional('COINMARKETCAP_API_KEY'),
@@ -305,6 +474,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       minPaymentWindowSeconds: r.int('P2P_MIN_PAYMENT_WINDOW_SECONDS', 300, 1, 86400),
       releaseWindowSeconds: r.int('P2P_RELEASE_WINDOW_SECONDS', 1800, 1, 7 * 86400),
       sweepIntervalSeconds: r.int('P2P_SWEEP_INTERVAL_SECONDS', 30, 1, 3600),
+    },
+    battles: {
+      minDurationSeconds: r.int('BATTLE_MIN_DURATION_SECONDS', 10, 1, 86400),
     },
     fees: {
       tradingBps: bps('TRADING_FEE_BPS'),
@@ -332,9 +504,33 @@ export function loadConfig(env: Env = process.env): AppConfig {
       clockToleranceMs: r.int('WATCH_CLOCK_TOLERANCE_MS', 2000, 0, 60_000),
       maxHeartbeatGapMs: r.int('WATCH_MAX_HEARTBEAT_GAP_SECONDS', 30, 1, 3600) * 1000,
     },
+    payments,
     viewers: {
       heartbeatMs: r.int('VIEWERS_HEARTBEAT_MS', 2000, 100, 60_000),
       ttlMs: r.int('VIEWERS_TTL_MS', 8000, 300, 600_000),
+    },
+    media,
+    creator: {
+      statsIntervalMs: r.int('CREATOR_STATS_INTERVAL_MS', 1000, 100, 60_000),
+    },
+    watchBurst: { heartbeats: r.int('WATCH_HEARTBEAT_BURST', 2, 1, 100) },
+    rewardBounds: {
+      creatorDailyBudget: softAmount('REWARDS_CREATOR_DAILY_BUDGET', '1000'),
+      minAdSeconds: r.int('REWARDS_MIN_AD_SECONDS', 5, 0, 300),
+      farmingThreshold: r.int('REWARDS_FARMING_THRESHOLD', 20, 1, 1_000_000),
+    },
+    p2pLimits: {
+      maxOpenEscrowsPerBuyer: r.int('P2P_MAX_OPEN_ESCROWS_PER_BUYER', 5, 1, 1000),
+      maxCancellationsPerDay: r.int('P2P_MAX_CANCELLATIONS_PER_DAY', 3, 1, 1000),
+    },
+    klines: {
+      maxCandles: r.int('KLINES_MAX_CANDLES', 1000, 10, 5000),
+      cacheTtlMs: r.int('KLINES_CACHE_TTL_MS', 2000, 0, 60_000),
+    },
+    ledger: { accountCacheSize: r.int('LEDGER_ACCOUNT_CACHE_SIZE', 10_000, 10, 10_000_000) },
+    outbox: {
+      sweepIntervalSeconds: r.int('OUTBOX_SWEEP_INTERVAL_SECONDS', 30, 1, 3600),
+      maxAttempts: r.int('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),
     },
   };
   if (config.viewers.ttlMs < config.viewers.heartbeatMs * 2) r.problems.push('VIEWERS_TTL_MS must be at least twice VIEWERS_HEARTBEAT_MS');

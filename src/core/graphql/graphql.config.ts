@@ -1,26 +1,27 @@
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import depthLimit from 'graphql-depth-limit';
-import type { Context as WsContext } from 'graphql-ws';
-import type { WebSocket } from 'ws';
 import { AppConfig } from '../config/config';
-import { TokenService } from '../auth/token.service';
 import type { AuthUser } from '../auth/auth-user';
-import { complexityPlugin, maxAliasesRule } from './limits';
+import { graphqlLimits } from './limits';
 
 export interface GqlContext {
   req?: Request & { user?: AuthUser };
   res?: Response;
-  /** Set for subscriptions over graphql-ws, authenticated at connection time. */
+  /** Set for operations over graphql-ws (see ws-server.ts), re-checked before each one. */
   user?: AuthUser;
+  /** The client's address for operations over graphql-ws (HTTP uses `req.ip`). */
+  ip?: string;
 }
-
-type WsExtra = { socket: WebSocket; request: unknown; user?: AuthUser };
 
 const logger = new Logger('GraphQL');
 
-export function graphqlOptions(config: AppConfig, tokens: TokenService): ApolloDriverConfig {
+/**
+ * Apollo over HTTP. GraphQL over WebSocket is served by GqlWsServer (ws-server.ts) with the
+ * same limits (graphqlLimits), so no `subscriptions` here.
+ */
+export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
+  const limits = graphqlLimits(config);
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -30,9 +31,11 @@ export function graphqlOptions(config: AppConfig, tokens: TokenService): ApolloD
     graphiql: config.graphql.playground,
     introspection: true,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(config.graphql.maxDepth), maxAliasesRule(config.graphql.maxAliases)],
-    plugins: [complexityPlugin(config.graphql.maxCost)],
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: limits.validationRules,
+    plugins: limits.plugins,
     context: ({ req, res }: { req: Request; res: Response }): GqlContext => ({ req: req as GqlContext['req'], res }),
     formatError: (formatted, error) => {
       const original = (error as { originalError?: unknown })?.originalError;
@@ -46,25 +49,6 @@ export function graphqlOptions(config: AppConfig, tokens: TokenService): ApolloD
       }
       const { stacktrace: _s, ...ext } = (formatted.extensions ?? {}) as Record<string, unknown>;
       return { ...formatted, extensions: ext };
-    },
-    subscriptions: {
-      'graphql-ws': {
-        path: '/graphql',
-        connectionInitWaitTimeout: 10_000,
-        onConnect: async (ctx: WsContext<Record<string, unknown>, WsExtra>) => {
-          const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.connectionParams?.token;
-          const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '').trim() : undefined;
-          try {
-            ctx.extra.user = await tokens.verify(token);
-            return true;
-          } catch (e) {
-            // 4401 says "authenticate first"; graphql-ws itself only knows 4403 (return false).
-            ctx.extra.socket.close(4401, (e as Error).message?.slice(0, 100) || 'Unauthorized');
-            return false;
-          }
-        },
-        context: (ctx: WsContext<Record<string, unknown>, WsExtra>): GqlContext => ({ user: ctx.extra.user }),
-      },
     },
   } as ApolloDriverConfig;
 }

@@ -1,48 +1,63 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, ValidationContext, ASTVisitor } from 'graphql';
-import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { DocumentNode, GraphQLError, GraphQLSchema, ValidationRule, parse, specifiedRules, validate } from 'graphql';
+import { AppConfig } from '../config/config';
+
+export interface GraphqlLimits {
+  /** Apollo (HTTP) plugins: masked field suggestions. */
+  plugins: ApolloServerPlugin[];
+  /** Validation rules shared by both transports (on top of graphql-js's specifiedRules): depth, aliases, cost, directives. */
+  validationRules: ValidationRule[];
+  maxTokens: number;
+}
 
 /**
- * Alias limit: the depth and cost libraries do not count aliases, and a query with thousands
- * of aliased copies of one cheap field is the classic batching attack. Hand-written because
- * it is a ten-line visitor.
+ * One set of limits for GraphQL over HTTP and over WebSocket, from graphql-armor (depth,
+ * aliases, cost, tokens, directives). Depth and cost skip introspection, so the standard
+ * introspection query every tool sends (deeper than any app query) keeps working; a looping
+ * one (`fields { type { fields ... } }`) is refused by graphql-js's own
+ * MaxIntrospectionDepthRule, part of `specifiedRules` on both transports.
  */
-export function maxAliasesRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    let count = 0;
-    return {
-      Field(node) {
-        if (node.alias) {
-          count += 1;
-          if (count === max + 1) {
-            context.reportError(new GraphQLError(`Query uses more than ${max} aliases`, { extensions: { code: 'BAD_REQUEST', statusCode: 400 } }));
-          }
-        }
-      },
-    };
+export function graphqlLimits(config: AppConfig): GraphqlLimits {
+  const g = config.graphql;
+  const armor = new ApolloArmor({
+    maxDepth: { n: g.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+    maxAliases: { n: g.maxAliases },
+    costLimit: { maxCost: g.maxCost, ignoreIntrospection: true },
+    maxDirectives: { n: g.maxDirectives },
+    // Tokens are limited by graphql-js's own parser (`parseOptions.maxTokens` in Apollo, the same
+    // option on the WebSocket path): armor's plugin throws from a hook, which Apollo answers 500.
+    maxTokens: { enabled: false },
+    blockFieldSuggestion: { enabled: true },
+  }).protect();
+  return {
+    plugins: armor.plugins,
+    validationRules: armor.validationRules,
+    maxTokens: g.maxTokens,
   };
 }
 
-/** Cost limit computed with the actual variables (so `first: $n` counts). */
-export function complexityPlugin(maxCost: number): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, schema }) {
-          const cost = getComplexity({
-            schema,
-            operationName: request.operationName,
-            query: document,
-            variables: request.variables ?? {},
-            estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-          });
-          if (cost > maxCost) {
-            throw new GraphQLError(`Query is too expensive: cost ${cost} exceeds the limit of ${maxCost}`, {
-              extensions: { code: 'BAD_REQUEST', statusCode: 400, cost, maxCost },
-            });
-          }
-        },
-      };
-    },
-  };
+/**
+ * Parses and validates one graphql-ws operation with the HTTP path's limits. Returns the
+ * document, or errors in the contract's shape (BAD_REQUEST, 400) for the client.
+ */
+export function parseAndValidate(
+  schema: GraphQLSchema,
+  query: unknown,
+  limits: Pick<GraphqlLimits, 'validationRules' | 'maxTokens'>,
+): { document: DocumentNode } | { errors: GraphQLError[] } {
+  if (typeof query !== 'string' || !query.trim()) return { errors: [badRequest('query must be a non-empty string')] };
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: limits.maxTokens });
+  } catch (e) {
+    return { errors: [badRequest((e as Error).message)] };
+  }
+  const errors = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
+  if (errors.length) return { errors: errors.map((e) => badRequest(e.message.replace(/ Did you mean .+/g, ''), e)) };
+  return { document };
+}
+
+function badRequest(message: string, from?: GraphQLError): GraphQLError {
+  return new GraphQLError(message, { nodes: from?.nodes, extensions: { code: 'BAD_REQUEST', statusCode: 400 } });
 }

@@ -8,10 +8,14 @@ export type DomainErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  /** A second vote in a battle (409). */
+  | 'ALREADY_VOTED'
   | 'UNPROCESSABLE'
   | 'INSUFFICIENT_FUNDS'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNAVAILABLE'
+  | 'BAD_GATEWAY'
   | 'INTERNAL';
 
 export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
@@ -20,11 +24,14 @@ export const CODE_TO_STATUS: Record<DomainErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  ALREADY_VOTED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,
   INSUFFICIENT_FUNDS: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
+  BAD_GATEWAY: 502,
 };
 
 export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
@@ -37,6 +44,8 @@ export const STATUS_TO_CODE: Record<number, DomainErrorCode> = {
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
   500: 'INTERNAL',
+  502: 'BAD_GATEWAY',
+  503: 'UNAVAILABLE',
 };
 
 export class DomainError extends Error {
@@ -64,3 +73,8 @@ export const unprocessable = (m: string, d?: Record<string, unknown>) => new Dom
 export const unauthorized = (m = 'Authentication required') => new DomainError('UNAUTHORIZED', m);
 export const rateLimited = (retryAfterSeconds: number, m = 'Too many requests') =>
   new DomainError('RATE_LIMITED', m, { retryAfterSeconds }, retryAfterSeconds);
+/** An outside service this request depends on is down or timed out (503): retrying later may work. */
+export const unavailable = (m: string, d?: Record<string, unknown>) => new DomainError('UNAVAILABLE', m, d);
+/** An outside service (a payment provider) failed (502) or is not available / not configured (503). */
+export const badGateway = (m: string) => new DomainError('BAD_GATEWAY', m);
+export const serviceUnavailable = (m: string) => unavailable(m);

@@ -38,13 +38,33 @@ export function requestHash(req: Request): string {
     .digest('hex');
 }
 
+/**
+ * One rule for idempotency keys everywhere (REST header and GraphQL argument alike): 1 to 255
+ * characters of letters, digits and `._:-`. Throws 400 naming `field` otherwise.
+ */
+export function parseIdempotencyKey(raw: unknown, field = 'Idempotency-Key'): string | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw !== 'string' || !KEY_RE.test(raw)) throw badRequest(`${field} must be 1-255 characters of letters, digits and ._:-`, { field });
+  return raw;
+}
+
 /** The validated `Idempotency-Key` header, or undefined when absent. */
 export function idempotencyKeyOf(req: Request): string | undefined {
   const raw = req.headers['idempotency-key'];
-  const key = Array.isArray(raw) ? raw[0] : raw;
-  if (key === undefined || key === '') return undefined;
-  if (!KEY_RE.test(key)) throw badRequest('Idempotency-Key must be 1-255 characters of letters, digits and ._:-');
-  return key;
+  return parseIdempotencyKey(Array.isArray(raw) ? raw[0] : raw);
+}
+
+/** Keys up to this length are used verbatim inside derived references. */
+export const SHORT_KEY_MAX = 40;
+
+/**
+ * The form of a client's key to embed in ledger keys, order ids and other bounded columns:
+ * the key itself when short, else `~` + base64url(SHA-256(key)) (44 characters). `~` is not
+ * a key character, so a digest never equals a short key, and two long keys never collide
+ * (unlike truncation, which makes keys sharing a prefix the same).
+ */
+export function keyToken(key: string): string {
+  return key.length <= SHORT_KEY_MAX ? key : `~${createHash('sha256').update(key).digest('base64url')}`;
 }
 
 /**
@@ -70,7 +90,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(this.run(scope, key, req, res, next, ctx.getHandler()));
   }
 
-  private async run(scope: string, key: string, req: Request & { user?: AuthUser }, res: Response, next: CallHandler, handler: Function) {
+  private async run(scope: string, key: string, req: Request & { user?: AuthUser }, res: Response, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
     const userId = req.user!.id;
     const hash = requestHash(req);
     const claimed = await this.ds.query(
@@ -83,6 +103,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
         `SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE user_id = $1 AND scope = $2 AND key = $3`,
         [userId, scope, key],
       );
+      // The first request failed and released the key between our INSERT and this SELECT: claim it again.
+      if (!row) {
+        if (attempt >= 3) throw conflict('A request with this Idempotency-Key is still being processed');
+        return this.run(scope, key, req, res, next, handler, attempt + 1);
+      }
       if (row.request_hash !== hash) throw conflict('Idempotency-Key was already used with a different request body');
       if (row.status_code === null) {
         if (Date.now() - new Date(row.created_at).getTime() < STALE_MS) {

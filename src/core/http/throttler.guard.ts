@@ -44,5 +44,3 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 
 }
 
-/** Limits that routes read when a request arrives (set from the config at boot). */
-export const routeLimits = { registerPerMinute: 30 };

@@ -9,6 +9,10 @@ export const QUEUE_CATALOGUE = {
   prices: ['refresh'],
   p2p: ['payment-window', 'release-window', 'sweep'],
   rewards: ['payout'],
+  battles: ['end', 'sweep'],
+  creator: ['publish-stats'],
+  payments: ['reconcile', 'settle'],
+  outbox: ['deliver', 'sweep'],
 } as const;
 
 export type QueueName = keyof typeof QUEUE_CATALOGUE;

@@ -111,8 +111,13 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  async onApplicationShutdown() {
+  /** Stops taking jobs and waits for the running ones to finish (SIGTERM drain; idempotent). */
+  async drainWorkers(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.close()));
+  }
+
+  async onApplicationShutdown() {
+    await this.drainWorkers();
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
   }
 }

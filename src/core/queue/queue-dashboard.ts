@@ -56,12 +56,12 @@ export function mountQueueDashboard(app: INestApplication) {
       const email = decoded.slice(0, sep).trim().toLowerCase();
       const password = decoded.slice(sep + 1);
       const ip = req.ip ?? 'unknown';
-      await throttle.assertAllowed(email, ip);
+      await throttle.consumeLogin(email, ip);
       const user = sep > 0 ? await users.findByEmailWithSecret(email) : null;
-      if (!user || !(await passwords.verify(user.passwordHash, password))) {
-        await throttle.recordFailure(email, ip);
-        return challenge();
-      }
+      // An unknown email costs the same argon2 verification as a wrong password: timing tells nothing.
+      const valid = user ? await passwords.verify(user.passwordHash, password) : (await passwords.verifyDummy(password), false);
+      if (!user || !valid) return challenge();
+      await throttle.refundLogin(email, ip);
       if (!user.roles.includes('admin')) return sendError(res, 403, 'Forbidden', 'Admins only', correlationIdOf(req));
       if (basicCache.size > 1000) basicCache.clear();
       basicCache.set(cacheKey, Date.now() + 60_000);

@@ -19,8 +19,17 @@ export interface ServerToClientEvents {
   user_online: { userId: string; status?: string };
   user_offline: { userId: string; lastSeenAt: string };
   viewer_count_update: { videoId: string; count: number };
-  battle_update: { battleId: string; votes: { userId: string; votes: number }[]; viewerCount: number };
-  battle_ended: { battleId: string; winnerId: string | null };
+  /** Full tallies every time (coalesced: a few per second per battle); `status`, `winnerId`, `endsAt` added for clients. */
+  battle_update: {
+    battleId: string;
+    votes: { userId: string; votes: number }[];
+    viewerCount: number;
+    status?: 'live' | 'ended';
+    winnerId?: string | null;
+    endsAt?: string;
+  };
+  /** `winnerId` null on a draw or without votes; `resultHash`: SHA-256 of the vote log (GET /api/battles/:id/votes/log). */
+  battle_ended: { battleId: string; winnerId: string | null; resultHash: string; winnerIds?: string[] };
   balance_update: { userId: string; balances: unknown[] };
   transaction_complete: { transactionId: string; details: unknown };
   reward_earned: {
@@ -45,7 +54,40 @@ export interface ServerToClientEvents {
       updatedAt: string;
     };
   };
-  tip_received: { tip: unknown };
+  /** A tip to the creator (src/modules/creator): to the creator's sockets. `amount` is gross; `net` = amount − fee. */
+  tip_received: {
+    tip: {
+      id: string;
+      creatorId: string;
+      fromUserId: string;
+      fromUsername: string;
+      asset: string;
+      amount: string;
+      fee: string;
+      net: string;
+      message: string | null;
+      videoId: string | null;
+      createdAt: string;
+    };
+  };
+  /** A payment (top-up) of the user changed (src/modules/payments): the Payment of the contract. */
+  payment_update: {
+    payment: {
+      id: string;
+      userId: string;
+      provider: string;
+      asset: string;
+      amount: string;
+      status: 'pending' | 'succeeded' | 'failed' | 'expired' | 'refunded';
+      checkoutUrl: string | null;
+      providerRef: string | null;
+      amountPaid: string;
+      flagged: boolean;
+      createdAt: string;
+      updatedAt: string;
+      completedAt: string | null;
+    };
+  };
   /** The caller's account changed (roles updated by an admin). */
   user_updated: { user: { id: string; username: string; email: string; roles: string[] } };
   /** Sent just before the server disconnects a socket whose session was revoked. */

@@ -6,13 +6,32 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { TokenService } from '../auth/token.service';
+import { SessionEvents, onRolesChanged } from '../auth/session-events';
 import { DomainError } from '../http/domain-error';
+import type { AuthUser } from '../auth/auth-user';
 import { RealtimePublisher } from './realtime.publisher';
 import { sessionRoom, userRoom } from './events';
 
+/** setTimeout takes at most 2^31-1 ms; a later deadline is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Disconnects the socket when its access token expires (the client reconnects with a fresh one). */
+function expireAt(socket: Socket, at: number) {
+  const wait = at - Date.now();
+  if (wait <= 0) {
+    socket.emit('session_revoked', { reason: 'Access token expired' });
+    socket.disconnect(true);
+    return;
+  }
+  const timer = setTimeout(() => expireAt(socket, at), Math.min(wait, MAX_TIMER_MS));
+  timer.unref();
+  socket.once('disconnect', () => clearTimeout(timer));
+}
+
 /**
  * Socket.IO server with: the Redis adapter (fan-out across instances), JWT authentication
- * at the handshake (`auth.token`), each socket in its user's room, and a per-socket event
+ * at the handshake (`auth.token`), each socket in its user's and session's rooms, disconnected
+ * when its token expires or its session is revoked or roles change, and a per-socket event
  * rate limit (a flood is refused through the ack and dropped, the socket stays usable).
  */
 export class RedisIoAdapter extends IoAdapter {
@@ -44,22 +63,47 @@ export class RedisIoAdapter extends IoAdapter {
       duration: Math.max(1, Math.ceil(this.config.throttle.socketBurst / this.config.throttle.socketEventsPerSecond)),
     });
 
+    /**
+     * The next event after a revocation or role change whose announcement this instance missed
+     * is refused (and the socket closed), like a graphql-ws operation; checked at most every
+     * SOCKET_RECHECK_MS per socket, so a chatty socket costs one Redis read a second.
+     */
+    const stillAllowed = async (socket: Socket): Promise<string | null> => {
+      if (Date.now() - socket.data.checkedAt < this.config.socketRecheckMs) return null;
+      const user = socket.data.user as AuthUser;
+      const r = await tokens.recheckLive(socket.data.claims, user.roles);
+      if (!r.ok) return r.reason;
+      socket.data.user = { ...user, roles: r.roles };
+      socket.data.claims = r.claims;
+      socket.data.checkedAt = Date.now();
+      return null;
+    };
+
     server.use(async (socket: Socket, next) => {
       try {
         const raw = socket.handshake.auth?.token ?? TokenService.bearer(socket.handshake.headers.authorization);
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : undefined;
-        const user = await tokens.verify(token);
+        const { user, payload } = await tokens.verifyFull(token);
         socket.data.user = user;
+        socket.data.claims = payload;
+        socket.data.checkedAt = Date.now();
+        expireAt(socket, payload.exp * 1000);
         await socket.join([userRoom(user.id), sessionRoom(user.sessionId)]);
         socket.use(([event, ...args], nextPacket) => {
+          const ack = args[args.length - 1];
+          const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : undefined;
           limiter.consume(socket.id).then(
-            () => nextPacket(),
-            () => {
-              const ack = args[args.length - 1];
-              if (typeof ack === 'function') {
-                ack({ ok: false, error: { code: 'RATE_LIMITED', message: `Too many events; slow down (${String(event)} dropped)` } });
-              }
-            },
+            () =>
+              stillAllowed(socket).then(
+                (refused) => {
+                  if (!refused) return nextPacket();
+                  reply?.({ ok: false, error: { code: 'UNAUTHORIZED', message: refused } });
+                  socket.emit('session_revoked', { reason: refused });
+                  socket.disconnect(true);
+                },
+                () => reply?.({ ok: false, error: { code: 'INTERNAL', message: 'Could not check the session; try again' } }),
+              ),
+            () => reply?.({ ok: false, error: { code: 'RATE_LIMITED', message: `Too many events; slow down (${String(event)} dropped)` } }),
           );
         });
         next();
@@ -73,7 +117,33 @@ export class RedisIoAdapter extends IoAdapter {
 
     const publisher = this.nest.get(RealtimePublisher);
     publisher.attach(server);
-    tokens.onRevoke = (sessionIds) => publisher.disconnectSessions(sessionIds, 'Signed out');
+    // Every instance hears every revocation and role change and ends its own sockets: rights
+    // never outlive what a REST call would still be allowed (contract §2).
+    this.nest.get(SessionEvents).on((e) => {
+      if (e.type === 'sessions-revoked') {
+        const rooms = e.sessionIds.map(sessionRoom);
+        if (!rooms.length) return;
+        server.local.to(rooms).emit('session_revoked', { reason: e.reason });
+        server.local.in(rooms).disconnectSockets(true);
+        return;
+      }
+      void server
+        .local.in(userRoom(e.userId))
+        .fetchSockets()
+        .then((sockets) => {
+          for (const s of sockets) {
+            const user = s.data.user as AuthUser;
+            const action = onRolesChanged({ roles: user.roles, tokenVersion: s.data.claims.tv ?? 0 }, e);
+            if (action === 'close') {
+              s.emit('session_revoked', { reason: e.reason });
+              s.disconnect(true);
+            } else if (action === 'refresh') {
+              s.data.user = { ...user, roles: e.roles };
+              s.data.claims = { ...s.data.claims, roles: e.roles, tv: e.tokenVersion };
+            }
+          }
+        });
+    });
     this.logger.log('Socket.IO ready with the Redis adapter');
     return server;
   }

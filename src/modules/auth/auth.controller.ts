@@ -1,10 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { Throttle } from '@nestjs/throttler';
 import { CurrentUser, Public } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { AuthService, ClientInfo } from './auth.service';
-import { routeLimits } from '../../core/http/throttler.guard';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 
 export function clientInfo(req: Request): ClientInfo {
@@ -15,8 +13,8 @@ export function clientInfo(req: Request): ClientInfo {
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  /** Sign-up and sign-in limits (by IP and account, on every transport) live in AuthService. */
   @Public()
-  @Throttle({ default: { limit: () => routeLimits.registerPerMinute, ttl: 60_000 } })
   @Post('register')
   register(@Body() dto: RegisterDto, @Req() req: Request) {
     return this.auth.register(dto, clientInfo(req));

@@ -8,8 +8,9 @@ import { userUpdatedTopic } from '../users/user-events';
 import { AuthResult, AuthUserView, LoginDto, RegisterDto } from './dto/auth.dto';
 
 
+/** The caller's address over HTTP (`req.ip`, proxy-aware) or over graphql-ws (set at connection). */
 function clientOf(ctx: GqlContext): ClientInfo {
-  return { ip: ctx.req?.ip ?? 'unknown', userAgent: ctx.req?.headers['user-agent'] };
+  return { ip: ctx.req?.ip ?? ctx.ip ?? 'unknown', userAgent: ctx.req?.headers['user-agent'] };
 }
 
 @Resolver()

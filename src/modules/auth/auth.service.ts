@@ -72,6 +72,7 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   async register(dto: RegisterDto, client: ClientInfo): Promise<AuthTokens> {
+    await this.throttle.consumeRegister(client.ip);
     const role = dto.role ?? 'user';
     const roles = role === 'creator' ? (['user', 'creator'] as const) : (['user'] as const);
     const user = await this.users.create({
@@ -85,14 +86,12 @@ export class AuthService implements OnApplicationBootstrap {
 
   async login(emailRaw: string, password: string, client: ClientInfo): Promise<AuthTokens> {
     const email = emailRaw.trim().toLowerCase();
-    await this.throttle.assertAllowed(email, client.ip);
+    // The attempt is paid for before the password is checked, atomically, and refunded on success.
+    await this.throttle.consumeLogin(email, client.ip);
     const user = await this.users.findByEmailWithSecret(email);
     const ok = user ? await this.passwords.verify(user.passwordHash, password) : (await this.passwords.verifyDummy(password), false);
-    if (!user || !ok) {
-      await this.throttle.recordFailure(email, client.ip);
-      throw new DomainError('UNAUTHORIZED', 'Invalid email or password');
-    }
-    await this.throttle.recordSuccess(email, client.ip);
+    if (!user || !ok) throw new DomainError('UNAUTHORIZED', 'Invalid email or password');
+    await this.throttle.refundLogin(email, client.ip);
     return this.issue(user, randomUUID(), client);
   }
 
@@ -176,7 +175,8 @@ export class AuthService implements OnApplicationBootstrap {
       userAgent: client.userAgent?.slice(0, 255) ?? null,
       ip: client.ip.slice(0, 64),
     });
-    const access = this.tokens.signAccess(user.id, user.roles, familyId);
+    await this.tokens.cacheVersion(user.id, user.tokenVersion);
+    const access = this.tokens.signAccess(user.id, user.roles, familyId, user.tokenVersion);
     return {
       accessToken: access.token,
       refreshToken: `${id}.${secret}`,

@@ -39,6 +39,8 @@ export interface RoomView {
   lastSeq: number;
   lastMessageAt: string | null;
   memberCount: number;
+  /** `system`: created by the platform (a P2P trade chat), no owner, fixed membership. */
+  kind: 'user' | 'system';
   /** The caller's membership (null when the caller is not a member of this public room). */
   role: RoomRole | null;
   lastReadSeq: number | null;
@@ -89,6 +91,7 @@ interface RoomRow {
   last_seq: string;
   last_message_at: Date | null;
   member_count: number;
+  kind: 'user' | 'system';
   role: RoomRole | null;
   last_read_seq: string | null;
   cursor_at: string;
@@ -98,7 +101,7 @@ const MESSAGE_COLUMNS = `m.id, m.room_id, m.seq, m.sender_id, u.username AS send
 
 /** A room as the given user ($1) sees it. */
 const ROOM_SELECT = `
-  SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.last_seq, r.last_message_at,
+  SELECT r.id, r.name, r.is_private, r.kind, r.created_by, r.created_at, r.last_seq, r.last_message_at,
          (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id)::int AS member_count,
          m.role, m.last_read_seq, COALESCE(m.joined_at, r.created_at)::text AS cursor_at
   FROM chat_rooms r
@@ -234,6 +237,7 @@ function toRoomView(r: RoomRow): RoomView {
     lastSeq,
     lastMessageAt: iso(r.last_message_at),
     memberCount: Number(r.member_count),
+    kind: r.kind ?? 'user',
     role: member ? r.role : null,
     lastReadSeq: lastRead,
     unreadCount: lastRead === null ? null : Math.max(0, lastSeq - lastRead),
@@ -297,6 +301,28 @@ export class ChatService {
       return room.id;
     });
     return this.roomFor(userId, roomId);
+  }
+
+  /**
+   * A private room owned by the platform (a P2P trade chat): no owner, and its membership is
+   * fixed at creation (nobody adds or removes members, nobody leaves), so its transcript is
+   * trustworthy evidence. Returns the room as the first member sees it.
+   */
+  async createSystemRoom(input: { name: string; memberIds: string[] }): Promise<RoomView> {
+    const name = checkRoomName(input.name);
+    const memberIds = [...new Set(input.memberIds)];
+    if (!memberIds.length) throw badRequest(['memberIds must not be empty']);
+    const roomId = await inTransaction(this.ds, async (q) => {
+      const [room] = await rows<{ id: string }>(q, `INSERT INTO chat_rooms (name, is_private, created_by, kind) VALUES ($1, true, NULL, 'system') RETURNING id`, [name]);
+      const added = await rows<{ user_id: string }>(
+        q,
+        `INSERT INTO chat_room_members (room_id, user_id, role) SELECT $1, u.id, 'member' FROM users u WHERE u.id = ANY($2::uuid[]) RETURNING user_id`,
+        [room.id, memberIds],
+      );
+      if (added.length !== memberIds.length) throw badRequest(['memberIds contains unknown users']);
+      return room.id;
+    });
+    return this.roomFor(memberIds[0], roomId);
   }
 
   /** The caller's rooms, most recently joined first, with unread counts. */
@@ -366,6 +392,7 @@ export class ChatService {
 
   /** Leaves the room: membership ends, every socket of the user stops listening, subscriptions end. */
   async leave(userId: string, roomId: string): Promise<void> {
+    await this.assertNotSystem(roomId);
     const removed = await rows(this.ds, `DELETE FROM chat_room_members WHERE room_id = $1 AND user_id = $2 RETURNING user_id`, [roomId, userId]);
     if (!removed.length) await this.explainNotMember(roomId);
     await this.afterRemoval(roomId, userId);
@@ -410,8 +437,18 @@ export class ChatService {
   private async assertManager(actor: AuthUser, roomId: string) {
     const room = await this.findRoomFor(actor.id, roomId);
     if (!room) throw notFound('Room not found');
+    if (room.kind === 'system') {
+      if (room.isPrivate && !room.role && !isAdmin(actor)) throw notFound('Room not found');
+      throw forbidden("This room belongs to the platform: its membership is fixed");
+    }
     if (room.role === 'owner' || isAdmin(actor)) return;
     throw forbidden(room.role ? "Only the room's owner may manage its members" : 'You are not a member of this room');
+  }
+
+  /** System rooms (trade chats) keep the members they were created with. */
+  private async assertNotSystem(roomId: string) {
+    const [r] = await rows<{ kind: string }>(this.ds, `SELECT kind FROM chat_rooms WHERE id = $1`, [roomId]);
+    if (r?.kind === 'system') throw forbidden("This room belongs to the platform: its membership is fixed, nobody leaves it");
   }
 
   /** Throws 404 for an unknown room and 403 when the user is not a member; returns the room. */
@@ -472,14 +509,20 @@ export class ChatService {
     });
   }
 
-  /** Everyone who shares at least one room with the user (the audience of their presence). */
-  async roomMatesOf(userId: string): Promise<string[]> {
+  /**
+   * Everyone who shares at least one room with the user (the audience of their presence).
+   * With `maxRoomMembers`, rooms with more members than that are left out (their members read
+   * presence with `GET /api/chat/rooms/:roomId/users`), and at most `limit` users are returned.
+   */
+  async roomMatesOf(userId: string, opts: { maxRoomMembers?: number; limit?: number } = {}): Promise<string[]> {
     const found = await rows<{ user_id: string }>(
       this.ds,
       `SELECT DISTINCT m2.user_id FROM chat_room_members m1
        JOIN chat_room_members m2 ON m2.room_id = m1.room_id
-       WHERE m1.user_id = $1 AND m2.user_id <> $1`,
-      [userId],
+       WHERE m1.user_id = $1 AND m2.user_id <> $1
+         AND ($2::int IS NULL OR (SELECT count(*) FROM chat_room_members c WHERE c.room_id = m1.room_id) <= $2::int)
+       LIMIT $3`,
+      [userId, opts.maxRoomMembers ?? null, opts.limit ?? 1_000_000],
     );
     return found.map((f) => f.user_id);
   }

@@ -4,6 +4,7 @@ import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { PresenceChange, PresenceService } from '../presence/presence.service';
 import { presenceTopic } from '../presence/presence.rules';
 import { ChatService } from './chat.service';
+import { envInt } from './common/env';
 
 /**
  * Presence knows who is online; chat knows who shares a room. This relay tells a user's
@@ -25,8 +26,13 @@ export class ChatPresenceRelay implements OnModuleInit {
     this.presence.onChange((change) => this.relay(change));
   }
 
+  /** Presence is pushed only through rooms up to this size; larger rooms read it on demand. */
+  readonly maxRoomMembers = envInt('PRESENCE_ROOM_FANOUT_MAX_MEMBERS', 1000, 2, 1_000_000);
+  /** At most this many recipients per announcement. */
+  readonly maxAudience = envInt('PRESENCE_MAX_AUDIENCE', 5000, 1, 1_000_000);
+
   async relay(change: PresenceChange): Promise<void> {
-    const mates = await this.chat.roomMatesOf(change.userId);
+    const mates = await this.chat.roomMatesOf(change.userId, { maxRoomMembers: this.maxRoomMembers, limit: this.maxAudience });
     if (!mates.length) return;
     if (change.status === 'offline') {
       this.publisher.toUser(mates, 'user_offline', { userId: change.userId, lastSeenAt: change.lastSeenAt ?? new Date().toISOString() });

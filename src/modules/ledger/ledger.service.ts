@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { AutoCommit, Executor, inTransaction, pgCode, Tx } from '../../core/database/transaction';
 import { badRequest, conflict, DomainError, notFound } from '../../core/http/domain-error';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
@@ -55,13 +57,19 @@ export class InsufficientFundsError extends DomainError {
  */
 @Injectable()
 export class LedgerService {
-  /** account_key → id, filled only after the creating transaction committed. */
-  private readonly accountIds = new Map<string, AccountRow>();
+  /**
+   * account_key → id, filled only after the creating transaction committed. Bounded (LRU): a
+   * miss costs one indexed SELECT, so the cache only saves round trips for busy accounts.
+   */
+  private readonly accountIds: LRUCache<string, AccountRow>;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly events: LedgerEvents,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.accountIds = new LRUCache({ max: config.ledger.accountCacheSize });
+  }
 
   // ---------------------------------------------------------------- transfers
 
@@ -295,7 +303,9 @@ export class LedgerService {
 
   private async ensureAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
     const keys = refs.map((r) => accountKey(r, asset));
-    const missing = refs.filter((_, i) => !this.accountIds.has(keys[i]));
+    // Read once: an entry may be evicted while this call awaits the database.
+    const cached = keys.map((k) => this.accountIds.get(k));
+    const missing = refs.filter((_, i) => !cached[i]);
     if (missing.length) {
       const values: unknown[] = [];
       const tuples = missing.map((ref, i) => {
@@ -314,9 +324,9 @@ export class LedgerService {
       ]);
       t.afterCommit(() => rows.forEach((r) => this.accountIds.set(r.account_key, r)));
       const found = new Map(rows.map((r) => [r.account_key, r]));
-      return keys.map((k) => this.accountIds.get(k) ?? found.get(k)!);
+      return keys.map((k, i) => cached[i] ?? found.get(k)!);
     }
-    return keys.map((k) => this.accountIds.get(k)!);
+    return cached as AccountRow[];
   }
 
   private async replayTransfer(

@@ -303,32 +303,43 @@ describe('mulDivFloor / mulDivCeil', () => {
 });
 
 describe('feeFor', () => {
-  it('computes floor(amount * bps / 10000)', () => {
+  it('computes ceil(amount * bps / 10000): a fractional minor unit is charged as a whole one', () => {
     expect(BPS_DENOMINATOR).toBe(10_000n);
-    expect(feeFor(1_000_000n, 25)).toBe(2_500n); // 0.25 %
+    expect(feeFor(1_000_000n, 25)).toBe(2_500n); // 0.25 %, exact
     expect(feeFor(10_000n, 1)).toBe(1n);
-    expect(feeFor(9_999n, 1)).toBe(0n); // rounds down, never overcharges
-    expect(feeFor(19_999n, 1)).toBe(1n);
-    expect(feeFor(333n, 3_333)).toBe(110n); // 110.9889 → 110
-    expect(feeFor(1n, 9_999)).toBe(0n);
-    expect(feeFor(123_456_789n, 0)).toBe(0n);
+    expect(feeFor(9_999n, 1)).toBe(1n); // 0.9999 → 1: small transfers do not dodge the fee
+    expect(feeFor(19_999n, 1)).toBe(2n);
+    expect(feeFor(333n, 3_333)).toBe(111n); // 110.9889 → 111
+    expect(feeFor(1n, 9_999)).toBe(1n);
+    expect(feeFor(1n, 1)).toBe(1n); // the smallest payment at the smallest rate still pays
+    expect(feeFor(123_456_789n, 0)).toBe(0n); // no rate, no fee
     expect(feeFor(123_456_789n, 10_000)).toBe(123_456_789n);
     expect(feeFor(0n, 50)).toBe(0n);
+  });
+
+  it('makes many small payments pay at least what one large payment pays', () => {
+    const bps = 10;
+    const small = 99n; // 0.099 units of fee each when exact
+    const n = 1_000n;
+    expect(feeFor(small, bps) * n).toBeGreaterThanOrEqual(feeFor(small * n, bps));
+    expect(feeFor(small, bps)).toBe(1n);
   });
 
   it('stays exact on 18-decimal amounts', () => {
     const oneEth = 10n ** 18n;
     expect(feeFor(oneEth, 30)).toBe(3n * 10n ** 15n);
-    expect(feeFor(oneEth + 1n, 30)).toBe(3n * 10n ** 15n); // the extra wei's 0.0030 fee is dropped
-    expect(feeFor(10n ** 48n - 1n, 1)).toBe((10n ** 48n - 1n) / 10_000n);
+    expect(feeFor(oneEth + 1n, 30)).toBe(3n * 10n ** 15n + 1n); // the extra wei's 0.0030 fee rounds up to 1 wei
+    expect(feeFor(10n ** 48n - 1n, 1)).toBe(10n ** 44n);
   });
 
-  it('never exceeds the amount and fee + net always equals the amount', () => {
+  it('never exceeds the amount, overcharges by less than one minor unit, and fee + net equals the amount', () => {
     for (const amount of [0n, 1n, 2n, 99n, 10_001n, 123_456_789n]) {
       for (const bps of [0, 1, 7, 50, 2_500, 9_999, 10_000]) {
         const fee = feeFor(amount, bps);
         expect(fee >= 0n && fee <= amount).toBe(true);
-        expect(fee).toBe((amount * BigInt(bps)) / 10_000n);
+        const exactTimes10k = amount * BigInt(bps);
+        expect(fee * 10_000n >= exactTimes10k).toBe(true);
+        expect(fee * 10_000n - exactTimes10k < 10_000n).toBe(true);
         expect(amount - fee + fee).toBe(amount);
       }
     }

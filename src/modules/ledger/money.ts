@@ -170,11 +170,13 @@ export function assertBps(bps: number): bigint {
 }
 
 /**
- * The fee on `amount` (minor units, >= 0) at `bps` basis points, rounded down
- * (the payer is never charged more than the rate): floor(amount * bps / 10000).
+ * The fee on `amount` (minor units, >= 0) at `bps` basis points, rounded UP to the next minor
+ * unit: ceil(amount * bps / 10000). Rounding down would let many small payments pay no fee at
+ * all (1 unit at 1 bps, a million times); rounding up charges at most one minor unit more than
+ * the exact rate per payment, and never more than the amount itself (bps <= 10000).
  */
 export function feeFor(amount: bigint, bps: number): bigint {
   assertBigints('feeFor', { amount });
   if (amount < 0n) throw new RangeError('feeFor: amount must not be negative');
-  return mulDivFloor(amount, assertBps(bps), BPS_DENOMINATOR);
+  return mulDivCeil(amount, assertBps(bps), BPS_DENOMINATOR);
 }

@@ -6,6 +6,7 @@ import { Tx, withTransaction } from '../../core/database/transaction';
 import { AuthUser, isAdmin } from '../../core/auth/auth-user';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
+import { keyToken } from '../../core/http/idempotency';
 import { JobsService } from '../../core/queue/jobs.service';
 import { RedisService } from '../../core/redis/redis.service';
 import { AssetSymbol } from '../ledger/assets';
@@ -44,7 +45,9 @@ interface NewEscrow {
   windowSeconds: number;
 }
 
-type TransitionResult = { ok: true; row: EscrowRow; view: EscrowView } | { ok: false; status: EscrowStatus; notDueMs?: number };
+type TransitionResult =
+  | { ok: true; row: EscrowRow; view: EscrowView }
+  | { ok: false; status: EscrowStatus; notDueMs?: number; paymentWindowEnded?: boolean };
 
 interface DisputeInput {
   openedBy: string | null;
@@ -183,7 +186,7 @@ export class EscrowService {
     return this.create({
       createdBy: user.id,
       creatorRole: advertiserSells ? 'buyer' : 'seller',
-      creationKey: idempotencyKey ? `accept:${user.id}:${idempotencyKey}` : null,
+      creationKey: idempotencyKey ? `accept:${user.id}:${keyToken(idempotencyKey)}` : null,
       offerId: offer.id,
       sellerId: advertiserSells ? offer.user_id : user.id,
       buyerId: advertiserSells ? user.id : offer.user_id,
@@ -209,7 +212,7 @@ export class EscrowService {
     return this.create({
       createdBy: user.id,
       creatorRole: 'seller',
-      creationKey: idempotencyKey ? `direct:${user.id}:${idempotencyKey}` : null,
+      creationKey: idempotencyKey ? `direct:${user.id}:${keyToken(idempotencyKey)}` : null,
       offerId: null,
       sellerId: user.id,
       buyerId: dto.buyerId,
@@ -233,6 +236,7 @@ export class EscrowService {
       }
       const [buyer] = await tx.query(`SELECT 1 FROM users WHERE id = $1`, [n.buyerId]);
       if (!buyer) throw notFound('Buyer not found');
+      if (n.creatorRole === 'buyer') await this.assertBuyerMayOpen(tx, n.buyerId, n.creationKey);
       const inserted = await tx.query<EscrowRow>(
         `INSERT INTO p2p_escrows (offer_id, seller_id, buyer_id, created_by, creation_key, asset, amount, fee, price, fiat_currency,
                                   fiat_amount, payment_method, payment_window_seconds, payment_deadline)
@@ -277,7 +281,9 @@ export class EscrowService {
       );
       await tx.query(`UPDATE p2p_escrows SET hold_id = $2 WHERE id = $1`, [id, hold.id]);
       await this.recordEvent(tx, id, null, 'awaiting_payment', n.createdBy, n.creatorRole, null);
-      return { row: (await this.row(id, tx))!, replayed: false };
+      const row = (await this.row(id, tx))!;
+      await this.announcer.record(tx, { escrow: toEscrowView(row), change: 'created', actorId: n.createdBy });
+      return { row, replayed: false };
     });
     if (result.replayed) {
       if (!result.row.chat_room_id) return this.viewWithRoom(result.row);
@@ -287,6 +293,37 @@ export class EscrowService {
     await this.schedule('payment-window', view.id, new Date(view.paymentDeadline));
     await this.announcer.announce(view, 'created', n.createdBy);
     return view;
+  }
+
+  /**
+   * A buyer who takes offers may hold at most P2P_MAX_OPEN_ESCROWS_PER_BUYER unpaid escrows and
+   * abandon (cancel, or let lapse) at most P2P_MAX_CANCELLATIONS_PER_DAY a day: nobody can lock
+   * sellers' funds by accepting over and over. Serialised per buyer (transaction-scoped advisory
+   * lock), so parallel accepts cannot both slip under the limit. A replay of an earlier accept
+   * (same creation key) is not counted.
+   */
+  private async assertBuyerMayOpen(tx: Tx, buyerId: string, creationKey: string | null) {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('p2p-buyer'), hashtext($1))`, [buyerId]);
+    if (creationKey) {
+      const [prev] = await tx.query(`SELECT 1 FROM p2p_escrows WHERE creation_key = $1`, [creationKey]);
+      if (prev) return;
+    }
+    const [c] = await tx.query<{ open: number; abandoned: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'awaiting_payment')::int AS open,
+              count(*) FILTER (WHERE status = 'cancelled' AND cancelled_at > now() - interval '1 day')::int AS abandoned
+       FROM p2p_escrows WHERE buyer_id = $1 AND (status = 'awaiting_payment' OR cancelled_at > now() - interval '1 day')`,
+      [buyerId],
+    );
+    const { maxOpenEscrowsPerBuyer: maxOpen, maxCancellationsPerDay: maxCancelled } = this.config.p2pLimits;
+    if (c.open >= maxOpen) {
+      throw unprocessable(`You already have ${c.open} unpaid trades (the limit is ${maxOpen}); pay or cancel one first`, { reason: 'too_many_open_escrows', limit: maxOpen });
+    }
+    if (c.abandoned >= maxCancelled) {
+      throw unprocessable(`You cancelled or let lapse ${c.abandoned} trades in the last 24 hours (the limit is ${maxCancelled}); try again later`, {
+        reason: 'too_many_cancellations',
+        limit: maxCancelled,
+      });
+    }
   }
 
   // ------------------------------------------------------------------ chat room
@@ -308,7 +345,8 @@ export class EscrowService {
     try {
       const [cur] = await this.ds.query(`SELECT chat_room_id FROM p2p_escrows WHERE id = $1`, [row.id]);
       if (cur?.chat_room_id) return cur.chat_room_id;
-      const room = await this.chat.createRoom(row.seller_id, { name: `P2P trade ${row.id.slice(0, 8)}`, isPrivate: true, memberIds: [row.buyer_id] });
+      // A system room: neither party owns it, so neither can remove the other or add anyone.
+      const room = await this.chat.createSystemRoom({ name: `P2P trade ${row.id.slice(0, 8)}`, memberIds: [row.seller_id, row.buyer_id] });
       await this.ds.query(`UPDATE p2p_escrows SET chat_room_id = $2 WHERE id = $1 AND chat_room_id IS NULL`, [row.id, room.id]);
       return room.id;
     } finally {
@@ -371,6 +409,9 @@ export class EscrowService {
 
   private async finish(r: TransitionResult, action: EscrowAction, actors: EscrowActor[], actorId: string | null): Promise<EscrowView> {
     if (!r.ok) {
+      if (r.paymentWindowEnded) {
+        throw unprocessable('The payment window has ended; this trade can no longer be marked as paid', { reason: 'payment_window_ended' });
+      }
       this.check(action, actors, r.status); // throws the 409 for the state that won the race
       throw conflict('The escrow changed; try again');
     }
@@ -513,6 +554,8 @@ export class EscrowService {
       );
       if (!cur) throw notFound('Escrow not found');
       if (cur.status !== t.from) return { ok: false, status: cur.status };
+      // The buyer's "paid" counts only inside the payment window, whether or not the timeout job ran yet.
+      if (action === 'confirm' && Number(cur.payment_ms_left) <= 0) return { ok: false, status: cur.status, paymentWindowEnded: true };
       if (opts.due) {
         const left = Number(opts.due === 'payment' ? cur.payment_ms_left : cur.release_ms_left);
         if (left > 0) return { ok: false, status: cur.status, notDueMs: left };
@@ -598,7 +641,9 @@ export class EscrowService {
       await this.bumpStats(tx, cur, t.to);
       await this.recordEvent(tx, id, t.from, t.to, actor.id, actor.role, opts.note ?? opts.dispute?.reason ?? null);
       const row = (await this.row(id, tx))!;
-      return { ok: true, row, view: toEscrowView(row) };
+      const view = toEscrowView(row);
+      await this.announcer.record(tx, { escrow: view, change: action, actorId: actor.id });
+      return { ok: true, row, view };
     });
   }
 

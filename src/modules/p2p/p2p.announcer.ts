@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { NotificationsService } from '../notifications/notifications.service';
+import type { Executor } from '../../core/database/transaction';
+import { OutboxService } from '../../core/outbox/outbox.service';
 import type { EscrowAction } from './escrow.machine';
 import type { EscrowView } from './p2p.views';
 
@@ -18,11 +20,22 @@ interface Note {
   body: string;
 }
 
+/** Outbox kind of an escrow's inbox notification. */
+export const ESCROW_NOTIFICATION = 'p2p.escrow_notification';
+
+export interface EscrowNotification {
+  escrow: EscrowView;
+  change: EscrowChange;
+  actorId: string | null;
+}
+
 /**
- * After a commit: `escrow_update {escrow}` to both parties' sockets (every device, every
- * instance), `escrowUpdated` to GraphQL subscribers of the escrow, and an inbox notification
- * for whoever should act or know (deduplicated per escrow and status, so a retried job or a
- * replayed request notifies once).
+ * An escrow change is told two ways:
+ * - the inbox notification for whoever should act or know must not be lost: `record()` writes
+ *   it into the outbox in the change's own transaction, and the outbox job delivers it (at least
+ *   once; deduplicated per escrow and status, so it lands once);
+ * - after the commit, `announce()` sends the live `escrow_update {escrow}` to both parties'
+ *   sockets (every device, every instance) and `escrowUpdated` to GraphQL subscribers.
  */
 @Injectable()
 export class P2PAnnouncer {
@@ -33,23 +46,31 @@ export class P2PAnnouncer {
     private readonly publisher: RealtimePublisher,
     private readonly pubsub: GqlPubSub,
     private readonly notifications: NotificationsService,
-  ) {}
+    private readonly outbox: OutboxService,
+  ) {
+    outbox.register<EscrowNotification>(ESCROW_NOTIFICATION, (p) => this.notify(p));
+  }
 
-  async announce(escrow: EscrowView, change: EscrowChange, actorId: string | null): Promise<void> {
+  /** In the escrow change's transaction: its notification, delivered after commit by the outbox. */
+  async record(tx: Executor, n: EscrowNotification): Promise<void> {
+    await this.outbox.add(tx, { kind: ESCROW_NOTIFICATION, payload: n, dedupeKey: `p2p:${n.escrow.id}:${n.escrow.status}` });
+  }
+
+  async announce(escrow: EscrowView, _change: EscrowChange, _actorId: string | null): Promise<void> {
     this.publisher.toUser([escrow.sellerId, escrow.buyerId], 'escrow_update', { escrow });
     this.pubsub.publish(escrowTopic(escrow.id), { escrowUpdated: escrow }).catch((e) => this.logger.warn(`escrowUpdated publish failed: ${e.message}`));
-    try {
-      const notes = await this.notesFor(escrow, change, actorId);
-      for (const n of notes) {
-        if (!n.to.length) continue;
-        await this.notifications.notify(
-          n.to,
-          { type: 'escrow', title: n.title.slice(0, 200), body: n.body.slice(0, 2000), data: { escrowId: escrow.id, status: escrow.status, change } },
-          { dedupeKey: `p2p:${escrow.id}:${escrow.status}` },
-        );
-      }
-    } catch (e) {
-      this.logger.warn(`escrow notification failed for ${escrow.id}: ${(e as Error).message}`);
+  }
+
+  /** The outbox handler: idempotent through the notifications' dedupe key. */
+  private async notify({ escrow, change, actorId }: EscrowNotification): Promise<void> {
+    const notes = await this.notesFor(escrow, change, actorId);
+    for (const n of notes) {
+      if (!n.to.length) continue;
+      await this.notifications.notify(
+        n.to,
+        { type: 'escrow', title: n.title.slice(0, 200), body: n.body.slice(0, 2000), data: { escrowId: escrow.id, status: escrow.status, change } },
+        { dedupeKey: `p2p:${escrow.id}:${escrow.status}` },
+      );
     }
   }
 

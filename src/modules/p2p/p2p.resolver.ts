@@ -1,8 +1,8 @@
 import { ParseUUIDPipe } from '@nestjs/common';
+import { parseIdempotencyKey } from '../../core/http/idempotency';
 import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentUser, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
-import { badRequest } from '../../core/http/domain-error';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import {
   AcceptOfferDto,
@@ -28,13 +28,7 @@ import type { EscrowView } from './p2p.views';
 const EscrowId = () => Args('escrowId', { type: () => ID }, new ParseUUIDPipe());
 const OfferId = () => Args('offerId', { type: () => ID }, new ParseUUIDPipe());
 const IdemKey = () => Args('idempotencyKey', { type: () => String, nullable: true });
-const KEY_RE = /^[A-Za-z0-9._:-]{1,255}$/;
-
-function key(k: string | null | undefined): string | undefined {
-  if (k === undefined || k === null || k === '') return undefined;
-  if (!KEY_RE.test(k)) throw badRequest('idempotencyKey must be 1-255 characters of letters, digits and ._:-');
-  return k;
-}
+const key = (k: string | null | undefined): string | undefined => parseIdempotencyKey(k, 'idempotencyKey');
 
 /** P2P over GraphQL: the same services and rules as REST. */
 @Resolver()

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { RedisService } from '../../core/redis/redis.service';
-import { notFound } from '../../core/http/domain-error';
+import { notFound, rateLimited } from '../../core/http/domain-error';
 import { envInt } from '../chat/common/env';
 import { iso, rows } from '../chat/common/sql';
 import { PresenceStatus, effectiveStatus, transition } from './presence.rules';
@@ -48,6 +48,12 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   readonly instanceId = randomUUID();
   readonly heartbeatMs = envInt('PRESENCE_HEARTBEAT_MS', 3000, 100, 60_000);
   readonly ttlMs = envInt('PRESENCE_TTL_MS', 10_000, 300, 600_000);
+  /** Changes of one user within this window are announced once, as their net effect. */
+  readonly coalesceMs = envInt('PRESENCE_COALESCE_MS', 250, 0, 10_000);
+  /** Chosen-status changes (`update_presence`) a user may make per minute. */
+  readonly statusChangesPerMinute = envInt('PRESENCE_STATUS_CHANGES_PER_MINUTE', 30, 1, 10_000);
+  /** Users whose announcement is waiting for the coalescing window: the status before the first change. */
+  private readonly pending = new Map<string, { from: PresenceStatus; latest: PresenceChange; timer: NodeJS.Timeout }>();
   private readonly redis: PresenceRedis;
   /** This instance's sockets per user, to re-register them if the instance was swept while alive. */
   private readonly local = new Map<string, number>();
@@ -96,6 +102,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     this.closing = true;
     await this.ticker?.stop();
     await Promise.allSettled([...this.inflight]);
+    await Promise.allSettled([...this.pending.keys()].map((u) => this.flush(u)));
     try {
       await this.sweep(this.instanceId);
     } catch (e) {
@@ -189,8 +196,17 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.maybeAnnounce(userId, effectiveStatus(Number(total) + 1, chosen), effectiveStatus(Number(total), chosen));
   }
 
-  /** The user picks a status (`offline` while connected means invisible). */
+  /** The user picks a status (`offline` while connected means invisible). Rate limited per user. */
   async setStatus(userId: string, status: PresenceStatus): Promise<PresenceView> {
+    // A minute-long window per user that starts at their first change (INCR, TTL set once).
+    const rl = this.k('rate', userId);
+    const res = ((await this.redis.multi().incr(rl).pttl(rl).exec()) ?? []) as [unknown, number][];
+    const n = Number(res[0]?.[1] ?? 0);
+    const ttl = Number(res[1]?.[1] ?? -1);
+    if (ttl < 0) await this.redis.pexpire(rl, 60_000);
+    if (n > this.statusChangesPerMinute) {
+      throw rateLimited(Math.max(1, Math.ceil((ttl > 0 ? ttl : 60_000) / 1000)), `Status changes are limited to ${this.statusChangesPerMinute} a minute`);
+    }
     const [total, previous] = await this.redis.softchatPresenceSetStatus(this.k('conn', userId), this.k('status', userId), status, STATUS_TTL_SECONDS);
     const before = effectiveStatus(Number(total), previous);
     const after = effectiveStatus(Number(total), status);
@@ -241,6 +257,42 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       [userId],
     );
     const change: PresenceChange = { userId, status: t.to, previous: t.from, lastSeenAt: iso(r[0]?.last_seen_at ?? null) };
+    this.coalesce(change);
+    return change;
+  }
+
+  /**
+   * Bounded fan-out: a user's changes within PRESENCE_COALESCE_MS are announced once, as their
+   * net effect (online → away → online announces nothing), so flapping clients or alternating
+   * `update_presence` cost one announcement per window, not one per change.
+   */
+  private coalesce(change: PresenceChange) {
+    const p = this.pending.get(change.userId);
+    if (p) {
+      p.latest = change;
+      return;
+    }
+    if (this.coalesceMs === 0 || this.closing) {
+      void this.emit(change);
+      return;
+    }
+    const timer = setTimeout(() => void this.flush(change.userId), this.coalesceMs);
+    timer.unref?.();
+    this.pending.set(change.userId, { from: change.previous, latest: change, timer });
+  }
+
+  private async flush(userId: string) {
+    const p = this.pending.get(userId);
+    if (!p) return;
+    this.pending.delete(userId);
+    clearTimeout(p.timer);
+    // Announce what is true now (another instance may have moved the user meanwhile).
+    const now = (await this.statuses([userId]).catch(() => null))?.get(userId) ?? p.latest.status;
+    if (now === p.from) return;
+    await this.emit({ ...p.latest, status: now, previous: p.from });
+  }
+
+  private async emit(change: PresenceChange) {
     await Promise.all(
       [...this.listeners].map(async (l) => {
         try {
@@ -250,6 +302,5 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         }
       }),
     );
-    return change;
   }
 }

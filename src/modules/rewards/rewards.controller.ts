@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { CurrentUser, Public, Roles } from '../../core/auth/decorators';
 import { OwnerOrAdmin } from '../../core/auth/ownership';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { Idempotent } from '../../core/http/idempotency';
-import { AnalyticsQueryDto, FundPoolDto, HistoryQueryDto, TriggerRewardDto, UpdateRewardRuleDto } from './dto/rewards.dto';
+import { AnalyticsQueryDto, CreatorBudgetDto, CreatorBudgetQueryDto, FundPoolDto, HistoryQueryDto, TriggerRewardDto, UpdateRewardRuleDto } from './dto/rewards.dto';
 import { RewardsService } from './rewards.service';
+import { CreatorBudgets } from './creator-budgets.service';
 
 @Controller('rewards')
 export class RewardsController {
@@ -48,7 +49,28 @@ export class RewardsController {
 @Roles('admin')
 @Controller('admin/rewards')
 export class AdminRewardsController {
-  constructor(private readonly rewards: RewardsService) {}
+  constructor(
+    private readonly rewards: RewardsService,
+    private readonly budgets: CreatorBudgets,
+  ) {}
+
+  /** The daily budget of all of one creator's videos (`?creatorId=`), or the default. */
+  @Get('creator-budget')
+  creatorBudget(@Query() q: CreatorBudgetQueryDto) {
+    return this.budgets.get(q.creatorId);
+  }
+
+  /** Removes one creator's override (the default applies again). */
+  @Delete('creator-budget/:creatorId')
+  clearCreatorBudget(@Param('creatorId', new ParseUUIDPipe()) creatorId: string) {
+    return this.budgets.clear(creatorId);
+  }
+
+  /** Sets the default creator budget, or one creator's (`{amount, creatorId}`). */
+  @Patch('creator-budget')
+  setCreatorBudget(@CurrentUser() admin: AuthUser, @Body() dto: CreatorBudgetDto) {
+    return this.budgets.set(admin.id, dto);
+  }
 
   @Get('rules/:action')
   rule(@Param('action') action: string) {

@@ -4,6 +4,7 @@ import { AdminRewardsController, RewardsController } from './rewards.controller'
 import { RewardsResolver } from './rewards.resolver';
 import { RewardsService } from './rewards.service';
 import { RewardPayouts } from './reward-payouts.service';
+import { CreatorBudgets } from './creator-budgets.service';
 
 /**
  * Rewards in SOFT: rules, the trigger, payouts through BullMQ into the ledger, user reward
@@ -11,7 +12,7 @@ import { RewardPayouts } from './reward-payouts.service';
  */
 @Module({
   controllers: [RewardsController, AdminRewardsController],
-  providers: [RewardsService, RewardPayouts, RewardsResolver, IdempotencyInterceptor],
+  providers: [RewardsService, RewardPayouts, CreatorBudgets, RewardsResolver, IdempotencyInterceptor],
   exports: [RewardsService],
 })
 export class RewardsModule {}

@@ -10,6 +10,11 @@ describe('reward rules', () => {
     expect(refusalReason('disabled', rule, null)).toBe('Rewards for like are disabled');
   });
 
+  it("reports a creator's spent daily budget as capped on the wire, with its own reason", () => {
+    expect(wireStatus('budget_exhausted')).toBe('capped');
+    expect(refusalReason('budget_exhausted', rule, 3600)).toMatch(/daily reward budget.*00:00 UTC/);
+  });
+
   it('explains cooldowns and caps', () => {
     expect(refusalReason('cooldown', rule, 1)).toMatch(/Wait 1 s/);
     expect(refusalReason('capped', rule, 3600)).toMatch(/Daily limit of 50 like rewards/);

@@ -4,7 +4,7 @@
  */
 
 /** What the `reward_trigger` SQL function answers. */
-export type DbTriggerStatus = 'unknown' | 'duplicate' | 'disabled' | 'pool_exhausted' | 'cooldown' | 'capped' | 'queued';
+export type DbTriggerStatus = 'unknown' | 'duplicate' | 'disabled' | 'pool_exhausted' | 'budget_exhausted' | 'cooldown' | 'capped' | 'queued';
 
 /** The contract's statuses (`POST /api/rewards/trigger`). */
 export type TriggerStatus = 'queued' | 'duplicate' | 'capped' | 'cooldown' | 'disabled';
@@ -20,7 +20,10 @@ export interface RuleFacts {
 }
 
 export function wireStatus(s: Exclude<DbTriggerStatus, 'unknown'>): TriggerStatus {
-  return s === 'pool_exhausted' ? 'disabled' : s;
+  if (s === 'pool_exhausted') return 'disabled';
+  // A creator's daily budget is a daily cap too (on what all of the creator's videos pay).
+  if (s === 'budget_exhausted') return 'capped';
+  return s;
 }
 
 /** A sentence for the client; undefined when the reward was queued. */
@@ -34,6 +37,8 @@ export function refusalReason(s: Exclude<DbTriggerStatus, 'unknown'>, rule: Rule
       return `Rewards for ${rule.action} are disabled`;
     case 'pool_exhausted':
       return 'The rewards pool cannot cover this reward right now; rewards are paused until it is refilled';
+    case 'budget_exhausted':
+      return "This creator's videos have paid out their daily reward budget; it resets at 00:00 UTC";
     case 'cooldown':
       return `Wait ${retryAfterSeconds ?? rule.cooldownSeconds} s before the next ${rule.action} reward (cooldown ${rule.cooldownSeconds} s)`;
     case 'capped':

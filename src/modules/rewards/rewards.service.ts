@@ -18,6 +18,7 @@ import {
 } from './rewards.constants';
 import { DbTriggerStatus, TriggerStatus, perDay, refusalReason, runwayDays, utcDay, wireStatus } from './rewards.rules';
 import { RewardPayouts } from './reward-payouts.service';
+import { CreatorBudgets } from './creator-budgets.service';
 import { big, int, iso } from './sql';
 import type { FundPoolDto, TriggerRewardDto, UpdateRewardRuleDto } from './dto/rewards.dto';
 
@@ -60,8 +61,10 @@ export interface GrantInput {
   targetId?: string | null;
   /** The object the reward is about (a video), for analytics. */
   contextId?: string | null;
-  /** Overrides the rule's amount (a video's milestone or ad reward). */
+  /** Asks for another amount than the rule's (a video's milestone or ad reward); the rule's amount caps it. */
   amount?: bigint;
+  /** The creator whose content pays this reward: spends from that creator's daily budget. */
+  creatorId?: string | null;
 }
 
 interface RuleRow {
@@ -134,6 +137,7 @@ export class RewardsService implements OnApplicationBootstrap {
     private readonly ledger: LedgerService,
     private readonly payouts: RewardPayouts,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly budgets: CreatorBudgets,
   ) {}
 
   async onApplicationBootstrap() {
@@ -333,8 +337,17 @@ export class RewardsService implements OnApplicationBootstrap {
    * caller's transaction when given one; the payout is enqueued once the reward committed.
    */
   async grant(input: GrantInput, tx?: Tx | null): Promise<TriggerResult> {
-    const sql = `SELECT * FROM reward_trigger($1, $2, $3, $4, $5, $6)`;
-    const params = [input.userId, input.action, input.targetId ?? null, input.contextId ?? null, input.amount?.toString() ?? null, POOL_ACCOUNT_KEY];
+    const sql = `SELECT * FROM reward_trigger($1, $2, $3, $4::uuid, $5::numeric, $6, $7::uuid, $8::numeric)`;
+    const params = [
+      input.userId,
+      input.action,
+      input.targetId ?? null,
+      input.contextId ?? null,
+      input.amount?.toString() ?? null,
+      POOL_ACCOUNT_KEY,
+      input.creatorId ?? null,
+      this.budgets.defaultBudget.toString(),
+    ];
     const [row]: { status: DbTriggerStatus; reward_id: string | null; amount: string | null; retry_after_seconds: number | null }[] = tx
       ? await tx.query(sql, params)
       : await this.ds.query(sql, params);
@@ -450,6 +463,7 @@ export class RewardsService implements OnApplicationBootstrap {
       ),
       this.pool(days),
     ]);
+    const suspectedFarming = await this.budgets.farming(from, to);
     return {
       from,
       to,
@@ -459,6 +473,7 @@ export class RewardsService implements OnApplicationBootstrap {
       daily: daily.map((r: any) => ({ day: r.day, action: r.action, count: int(r.count), amount: soft(r.amount) })),
       topEarners: top.map((r: any) => ({ userId: r.user_id, username: r.username, count: int(r.count), amount: soft(r.amount) })),
       pool,
+      suspectedFarming,
     };
   }
 }

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
+import { RedisService } from '../../core/redis/redis.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { badRequest } from '../../core/http/domain-error';
@@ -62,6 +64,8 @@ export class MarketDataService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly pairs: PairsService,
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async listPairs(): Promise<PairView[]> {
@@ -167,17 +171,29 @@ export class MarketDataService {
 
   /**
    * Candles from the platform's trades (only intervals that had trades), oldest first: the
-   * latest `limit` candles ending at `endTime` (default now).
+   * latest `limit` candles ending at `endTime` (default now). Bounded: at most KLINES_MAX_CANDLES
+   * candles, and never a window wider than `limit` intervals (the default window ends now and
+   * starts `limit` intervals before; an earlier `startTime` is moved up to that), so a public
+   * request never scans all history. Answers are cached in Redis for KLINES_CACHE_TTL_MS.
    */
   async klines(pairId: unknown, q: { interval?: unknown; limit?: unknown; endTime?: unknown; startTime?: unknown }) {
     const pair = await this.pairs.get(pairId);
     const interval = q.interval === undefined || q.interval === '' ? '1m' : String(q.interval);
     const seconds = KLINE_INTERVALS[interval];
     if (!seconds) throw badRequest(`interval must be one of ${Object.keys(KLINE_INTERVALS).join(', ')}`);
-    const limit = parseLimit(q.limit, 100, 1000);
-    const end = parseTime(q.endTime, 'endTime') ?? new Date();
-    const start = parseTime(q.startTime, 'startTime') ?? new Date(0);
-    if (start >= end) throw badRequest('startTime must be before endTime');
+    const limit = parseLimit(q.limit, 100, this.config.klines.maxCandles);
+    const endGiven = parseTime(q.endTime, 'endTime');
+    const startGiven = parseTime(q.startTime, 'startTime');
+    const ttl = this.config.klines.cacheTtlMs;
+    const cacheKey = this.redis.key('klines', pair.id, interval, limit, startGiven?.getTime() ?? '', endGiven?.getTime() ?? '');
+    if (ttl > 0) {
+      const hit = await this.redis.client.get(cacheKey).catch(() => null);
+      if (hit) return JSON.parse(hit) as { pairId: string; interval: string; items: KlineView[] };
+    }
+    const end = endGiven ?? new Date();
+    const earliest = new Date(end.getTime() - limit * seconds * 1000);
+    const start = startGiven && startGiven > earliest ? startGiven : earliest;
+    if (startGiven && startGiven >= end) throw badRequest('startTime must be before endTime');
     const rows = await this.ds.query(
       `SELECT date_bin(make_interval(secs => $2), executed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS open_time,
               (array_agg(price ORDER BY seq))[1] AS open, max(price) AS high, min(price) AS low,
@@ -202,7 +218,9 @@ export class MarketDataService {
         trades: Number(r.trades),
       };
     });
-    return { pairId: pair.id, interval, items };
+    const out = { pairId: pair.id, interval, items };
+    if (ttl > 0) await this.redis.client.set(cacheKey, JSON.stringify(out), 'PX', ttl).catch(() => undefined);
+    return out;
   }
 
   /** Last price and 24 h statistics of every pair (for the internal price provider). */

@@ -121,7 +121,7 @@ describe('trading math', () => {
 
   it('rounds fees down on what each side receives', () => {
     expect(tradingFee(3_250_000n, 25)).toBe(8_125n); // 0.25 % of 32500.00 = 81.25
-    expect(tradingFee(3n, 25)).toBe(0n); // below a minor unit: nothing
+    expect(tradingFee(3n, 25)).toBe(1n); // below a minor unit: rounded up to one
     expect(tradingFee(150_000n, 10)).toBe(150n);
     expect(tradingFee(999n, 0)).toBe(0n);
     expect(tradingFee(999n, 10_000)).toBe(999n);

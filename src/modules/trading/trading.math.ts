@@ -20,14 +20,15 @@
  *    A market buy holds exactly the cost of the fills computed under the pair lock; a sell holds
  *    its base quantity (a market sell: the quantity it will fill).
  * 4. The trading fee (TRADING_FEE_BPS) is charged on what each side receives, in that asset:
- *    the buyer pays floor(baseReceived × bps / 10000) of the base asset, the seller
- *    floor(quoteReceived × bps / 10000) of the quote asset, each as its own ledger movement to the
- *    fee account. Rounded down: nobody pays more than the rate. No fee needs to be held in advance.
+ *    the buyer pays ceil(baseReceived × bps / 10000) of the base asset, the seller
+ *    ceil(quoteReceived × bps / 10000) of the quote asset, each as its own ledger movement to the
+ *    fee account. Rounded up to the next minor unit (as every fee, see ledger/money.ts feeFor), so
+ *    tiny fills are not fee-free. No fee needs to be held in advance.
  * 5. averagePrice = Σ pᵢ × qᵢ / Σ qᵢ, rounded half up to the quote asset's decimals (display only).
  * 6. change24h is a percentage with two decimals, rounded half away from zero.
  */
 import { AssetSymbol, getAsset, isAssetSymbol } from '../ledger/assets';
-import { formatAmount, MoneyFormatError, parseAmount, pow10 } from '../ledger/money';
+import { feeFor, formatAmount, MoneyFormatError, parseAmount, pow10 } from '../ledger/money';
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'limit' | 'market';
@@ -149,7 +150,8 @@ export function limitHold(side: OrderSide, price: bigint, quantity: bigint, pair
 /** Rule 4: the fee on an amount received. */
 export function tradingFee(received: bigint, bps: number): bigint {
   if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) throw new RangeError(`fee bps must be 0..10000, got ${bps}`);
-  return (received * BigInt(bps)) / 10_000n;
+  // Rounded up like every fee (ledger/money.ts feeFor): tiny fills do not trade fee-free.
+  return feeFor(received, bps);
 }
 
 /** Decimals of the pair's prices: those of the tick size (0.01 → 2), at most the quote asset's. */

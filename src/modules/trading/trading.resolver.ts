@@ -1,4 +1,5 @@
 import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { parseIdempotencyKey } from '../../core/http/idempotency';
 import { CurrentUser, Public } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
@@ -83,7 +84,7 @@ export class TradingResolver {
 
   @Mutation(() => OrderGql, { description: 'Place an order; idempotencyKey (or input.clientOrderId) makes a retry safe' })
   placeOrder(@CurrentUser() user: AuthUser, @Args('input') input: PlaceOrderDto, @Args('idempotencyKey', { nullable: true }) idempotencyKey?: string) {
-    return this.trading.place(user, input, idempotencyKey ?? undefined);
+    return this.trading.place(user, input, parseIdempotencyKey(idempotencyKey, 'idempotencyKey'));
   }
 
   @Mutation(() => OrderGql)

@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { Tx, pgCode, withTransaction } from '../../core/database/transaction';
 import { badRequest, conflict, DomainError, notFound, unprocessable } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
+import { keyToken } from '../../core/http/idempotency';
 import { AuthUser, isAdmin } from '../../core/auth/auth-user';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
 import { accountKey } from '../ledger/ledger.types';
@@ -201,7 +202,7 @@ export class TradingService {
     const pair = await this.pairs.get(input.pairId);
     if (pair.status !== 'trading') throw unprocessable(`Trading on ${pair.id} is halted`);
     const v = this.validatePlacement(input, pair);
-    const clientOrderId = input.clientOrderId ?? (idempotencyKey ? `idem:${idempotencyKey}`.slice(0, 64) : null);
+    const clientOrderId = input.clientOrderId ?? (idempotencyKey ? `idem:${keyToken(idempotencyKey)}` : null);
     if (clientOrderId) {
       const replay = await this.replayByClientId(user.id, clientOrderId, pair, v);
       if (replay) return replay;

@@ -35,8 +35,10 @@ export class AdminUsersController {
       throw new DomainError('CONFLICT', 'You cannot remove your own admin role');
     }
     const user = await this.users.setRoles(userId, roles);
-    // Tokens carrying the old roles stop working at once; the user refreshes to get new ones.
-    await this.tokens.markRolesChanged(userId);
+    // Tokens carrying the old roles stop working at once; the user's connections that lost a
+    // role close everywhere (the others take the new roles); a refresh or sign-in gives a
+    // token with the new roles.
+    await this.tokens.markRolesChanged(userId, user.roles, user.tokenVersion);
     const view = toPublicUser(user);
     this.realtime.toUser(userId, 'user_updated', { user: view });
     await this.pubsub.publish(userUpdatedTopic(userId), { userUpdated: view });

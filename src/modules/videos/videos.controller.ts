@@ -16,7 +16,7 @@ export class VideosController {
     private readonly watch: WatchService,
   ) {}
 
-  /** Creators (and admins) publish a video by URL, with ad slots and milestones. */
+  /** Creators (and admins) publish a video from a URL, an upload or a hosted provider, with ad slots and milestones. */
   @Roles('creator', 'admin')
   @Post()
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateVideoDto) {
@@ -33,6 +33,12 @@ export class VideosController {
   @Get(':videoId')
   get(@VideoId() videoId: string) {
     return this.videos.get(videoId);
+  }
+
+  /** Any signed-in user: what to play, signed for PLAYBACK_URL_TTL_SECONDS where the source allows. */
+  @Get(':videoId/playback')
+  playback(@VideoId() videoId: string) {
+    return this.videos.playback(videoId);
   }
 
   /** The video's creator and admins only. */

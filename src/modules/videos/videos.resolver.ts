@@ -3,6 +3,7 @@ import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/
 import { CurrentUser, Public, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { PlaybackGql } from '../media/dto/media.dto';
 import { TriggerResultGql } from '../rewards/dto/rewards.dto';
 import {
   ClaimAdDto,
@@ -45,6 +46,11 @@ export class VideosResolver {
   @Query(() => VideoGql)
   video(@VideoId() videoId: string) {
     return this.catalogue.get(videoId);
+  }
+
+  @Query(() => PlaybackGql, { description: 'What to play: a short-lived signed URL where the source allows (signed-in users)' })
+  videoPlayback(@VideoId() videoId: string) {
+    return this.catalogue.playback(videoId);
   }
 
   @Query(() => VideoAnalyticsGql, { description: "The video's creator and admins only" })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -9,8 +10,11 @@ import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/paginati
 import { formatAmount, parseAmount } from '../ledger/money';
 import { AD_VIEW_ACTION, REWARD_ASSET, WATCH_MILESTONE_ACTION } from '../rewards/rewards.constants';
 import { big, int, iso } from '../rewards/sql';
+import { MediaService } from '../media/media.service';
+import { Playback, PlaybackService } from '../media/playback.service';
+import { canonicalUrl, sourceFromRow, VideoSource } from '../media/source.rules';
 import type { CreateVideoDto } from './dto/videos.dto';
-import { placeAds, thumbnailFor, toMs } from './video.rules';
+import { MAX_DURATION_SECONDS, placeAds, thumbnailFor, toMs } from './video.rules';
 import { VideoViewersService } from './video-viewers.service';
 import { AdSlot, BUCKETS, LAST_BUCKET_BIT, VideoTiming } from './watch-credit';
 
@@ -29,6 +33,7 @@ export interface VideoView {
   title: string;
   description: string | null;
   url: string;
+  source: VideoSource;
   thumbnailUrl: string | null;
   durationSeconds: number;
   viewerCount: number;
@@ -54,6 +59,8 @@ interface VideoRow {
   url: string;
   thumbnail_url: string | null;
   duration_ms: number;
+  source_provider: string;
+  source_ref: string | null;
   created_at: Date;
 }
 
@@ -69,14 +76,26 @@ export class VideosService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly viewers: VideoViewersService,
+    private readonly media: MediaService,
+    private readonly playbacks: PlaybackService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(creatorId: string, dto: CreateVideoDto): Promise<VideoView> {
-    const durationMs = toMs(dto.durationSeconds);
+    // The source, and title/duration/thumbnail from its provider when left out: 400/404/422/503 before any write.
+    const media = await this.media.resolve(creatorId, {
+      source: dto.source,
+      url: dto.url,
+      title: dto.title,
+      durationMs: dto.durationSeconds === undefined || dto.durationSeconds === null ? null : toMs(dto.durationSeconds),
+      thumbnailUrl: dto.thumbnailUrl,
+      description: dto.description,
+    });
+    const durationMs = media.durationMs;
     const ads = dto.ads ?? [];
     const milestones = dto.milestones ?? [];
     const { offsets, problems } = placeAds(durationMs, ads);
+    if (durationMs > MAX_DURATION_SECONDS * 1000) problems.push(`durationSeconds must be at most ${MAX_DURATION_SECONDS} (the provider says ${durationMs / 1000})`);
     const percents = milestones.map((m) => m.percent);
     if (new Set(percents).size !== percents.length) problems.push('milestones must have distinct percents');
     const max = parseAmount(this.config.rewards.maxVideoReward, REWARD_ASSET, 'REWARDS_MAX_VIDEO_REWARD', { allowZero: true });
@@ -95,10 +114,14 @@ export class VideosService {
     if (problems.length) throw badRequest(problems);
 
     const id = await withTransaction(this.ds, async (tx) => {
+      const videoId = randomUUID();
+      const url = canonicalUrl(media.source, videoId);
       const [v] = await tx.query(
-        `INSERT INTO videos (creator_id, title, description, url, thumbnail_url, duration_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [creatorId, dto.title.trim(), dto.description?.trim() || null, dto.url, dto.thumbnailUrl ?? thumbnailFor(dto.url), durationMs],
+        `INSERT INTO videos (id, creator_id, title, description, url, thumbnail_url, duration_ms, source_provider, source_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [videoId, creatorId, media.title, media.description, url, media.thumbnailUrl ?? thumbnailFor(url), durationMs, media.source.provider, media.ref],
       );
+      if (media.uploadId) await this.media.attachUpload(tx, media.uploadId, videoId);
       for (let i = 0; i < ads.length; i++) {
         await tx.query(`INSERT INTO video_ads (video_id, ord, position, offset_ms, duration_ms, reward) VALUES ($1, $2, $3, $4, $5, $6)`, [
           v.id,
@@ -165,6 +188,7 @@ export class VideosService {
       title: r.title,
       description: r.description,
       url: r.url,
+      source: sourceFromRow(r.source_provider, r.source_ref, r.url),
       thumbnailUrl: r.thumbnail_url,
       durationSeconds: secs(r.duration_ms),
       viewerCount: counts.get(r.id) ?? 0,
@@ -182,6 +206,13 @@ export class VideosService {
         .map((m: any) => ({ percent: Number(m.percent), reward: formatAmount(big(m.reward), REWARD_ASSET) })),
       createdAt: iso(r.created_at)!,
     }));
+  }
+
+  /** A short-lived URL to play the video (signed where its source allows). */
+  async playback(videoId: string): Promise<Playback> {
+    const [v] = await this.ds.query(`SELECT source_provider, source_ref, url FROM videos WHERE id = $1`, [videoId]);
+    if (!v) throw notFound('Video not found');
+    return this.playbacks.playback(videoId, sourceFromRow(v.source_provider, v.source_ref, v.url));
   }
 
   /** The video's timing, ads and milestones (cached: published videos never change). */

@@ -1,6 +1,6 @@
-import { applyHeartbeat, bucketMask, completed, initialState, milestoneNeedMs, slotReached, VideoTiming, WatchState, CreditRules, Beat } from './watch-credit';
+import { applyHeartbeat, beatCapacityMs, bucketMask, completed, initialState, milestoneNeedMs, slotReached, VideoTiming, WatchState, CreditRules, Beat } from './watch-credit';
 
-const rules: CreditRules = { minIntervalMs: 1000, toleranceMs: 2000, maxGapMs: 30_000 };
+const rules: CreditRules = { minIntervalMs: 1000, burst: 2, toleranceMs: 2000, maxGapMs: 30_000 };
 const video: VideoTiming = {
   durationMs: 60_000,
   ads: [
@@ -68,6 +68,35 @@ describe('verified watch time', () => {
     const s = initialState(0, video);
     const out = applyHeartbeat(s, { atMs: 400, positionMs: 400, playing: true }, video, rules);
     expect(out).toEqual({ ok: false, retryAfterMs: 600 });
+  });
+
+  it('accepts the first heartbeat right after the start (a session starts with a full bucket)', () => {
+    const s = initialState(0, video, rules.toleranceMs, beatCapacityMs(rules));
+    const out = applyHeartbeat(s, { atMs: 0, positionMs: 0, playing: true }, video, rules);
+    expect(out.ok).toBe(true);
+  });
+
+  it('absorbs jitter around the interval, refuses floods, and still credits no more than the clock', () => {
+    let s = initialState(0, video, rules.toleranceMs, beatCapacityMs(rules));
+    // Heartbeats every ~1 s with ±150 ms of network jitter: all accepted.
+    const times = [0, 850, 2150, 2900, 4100, 4950, 6150, 6900, 8000];
+    for (const at of times) {
+      const out = applyHeartbeat(s, { atMs: at, positionMs: at, playing: true }, video, rules);
+      if (!out.ok) throw new Error(`refused at ${at}`);
+      s = out.state;
+    }
+    // Three at once: the bucket holds two heartbeats at most (and is not full right now).
+    const burst = [8010, 8020, 8030].map((at) => {
+      const out = applyHeartbeat(s, { atMs: at, positionMs: 8000, playing: true }, video, rules);
+      if (out.ok) s = out.state;
+      return out.ok;
+    });
+    expect(burst.filter(Boolean).length).toBeLessThanOrEqual(1);
+    // A position jump far ahead of the clock is not credited beyond the real time plus tolerance.
+    const jump = applyHeartbeat(s, { atMs: 10_000, positionMs: 55_000, playing: true }, video, rules);
+    if (!jump.ok) throw new Error('refused');
+    expect(jump.state.watchedMs).toBeLessThanOrEqual(10_000 + rules.toleranceMs);
+    expect(jump.seek).toBe(true);
   });
 
   it('cannot bank idle time to fast-forward later', () => {

@@ -16,8 +16,11 @@
  *   use) goes to that ad, once its slot has been reached: a pre-roll when the session starts,
  *   a mid-roll when the position passes its offset, a post-roll at the end. An ad is watched
  *   when it got its whole duration.
- * - heartbeats closer together than `minIntervalMs` are refused (rate limit), which also
- *   makes parallel heartbeats on one session useless.
+ * - heartbeats are rate limited by a token bucket: one heartbeat costs `minIntervalMs`, the
+ *   bucket refills with real time and holds at most `burst` heartbeats. A session starts with a
+ *   full bucket (a player reports as soon as it plays) and ordinary jitter around the interval
+ *   is absorbed; a flood is refused (429), and parallel heartbeats on one session earn nothing
+ *   more since credit is bounded by the clock anyway.
  *
  * One active session per user and video is enforced by the caller (a new session supersedes
  * the old one), so parallel sessions cannot add up either.
@@ -53,6 +56,8 @@ export interface WatchState {
   lastPlaying: boolean;
   lastAdId: string | null;
   tokensMs: number;
+  /** Heartbeat rate bucket, in ms of interval: a heartbeat needs (and spends) `minIntervalMs`. */
+  beatBudgetMs: number;
   watchedMs: number;
   adWatchedMs: number;
   maxPositionMs: number;
@@ -73,6 +78,8 @@ export interface Beat {
 
 export interface CreditRules {
   minIntervalMs: number;
+  /** Heartbeats the rate bucket holds (>= 1). */
+  burst: number;
   toleranceMs: number;
   maxGapMs: number;
 }
@@ -97,8 +104,14 @@ export function slotReached(ad: AdSlot, positionMs: number, durationMs: number):
   }
 }
 
-/** A new session. It starts with the jitter tolerance in hand (a player may start a moment before the session does). */
-export function initialState(startedAtMs: number, video: VideoTiming, toleranceMs = 0): WatchState {
+/** The rate bucket's size: `burst` heartbeats. */
+export const beatCapacityMs = (rules: Pick<CreditRules, 'minIntervalMs' | 'burst'>) => rules.minIntervalMs * Math.max(1, rules.burst);
+
+/**
+ * A new session. It starts with the jitter tolerance in hand (a player may start a moment
+ * before the session does) and, given `beatBudgetMs`, a full heartbeat bucket.
+ */
+export function initialState(startedAtMs: number, video: VideoTiming, toleranceMs = 0, beatBudgetMs = 0): WatchState {
   const ads: Record<string, AdProgress> = {};
   for (const ad of video.ads) {
     ads[ad.id] = { reachedAtMs: ad.position === 'pre' ? startedAtMs : null, startedAtMs: null, watchedMs: 0, completedAtMs: null };
@@ -110,6 +123,7 @@ export function initialState(startedAtMs: number, video: VideoTiming, toleranceM
     lastPlaying: false,
     lastAdId: null,
     tokensMs: toleranceMs,
+    beatBudgetMs,
     watchedMs: 0,
     adWatchedMs: 0,
     maxPositionMs: 0,
@@ -131,8 +145,9 @@ export function bucketMask(fromMs: number, toMs: number, durationMs: number): nu
 }
 
 export function applyHeartbeat(prev: WatchState, beat: Beat, video: VideoTiming, rules: CreditRules): BeatOutcome {
-  const sinceLast = beat.atMs - prev.lastAtMs;
-  if (sinceLast < rules.minIntervalMs) return { ok: false, retryAfterMs: rules.minIntervalMs - Math.max(0, sinceLast) };
+  const sinceLast = Math.max(0, beat.atMs - prev.lastAtMs);
+  const budget = Math.min(beatCapacityMs(rules), prev.beatBudgetMs + sinceLast);
+  if (budget < rules.minIntervalMs) return { ok: false, retryAfterMs: rules.minIntervalMs - budget };
 
   const elapsed = Math.min(sinceLast, rules.maxGapMs);
   const position = Math.max(0, Math.min(Math.round(beat.positionMs), video.durationMs));
@@ -181,6 +196,7 @@ export function applyHeartbeat(prev: WatchState, beat: Beat, video: VideoTiming,
   state.adWatchedMs += adCredited;
 
   state.tokensMs = Math.max(0, Math.round(tokens));
+  state.beatBudgetMs = Math.max(0, Math.round(budget - rules.minIntervalMs));
   state.lastAtMs = beat.atMs;
   state.lastPositionMs = position;
   state.lastPlaying = beat.playing;

@@ -10,7 +10,8 @@ import { iso } from '../rewards/sql';
 import type { ClaimAdDto, ClaimMilestoneDto, HeartbeatDto } from './dto/videos.dto';
 import { toMs } from './video.rules';
 import { VideoSpec, VideosService } from './videos.service';
-import { AdProgress, CreditRules, WatchState, applyHeartbeat, completed, initialState, milestoneNeedMs } from './watch-credit';
+import { WatchActivity } from './watch-activity';
+import { AdProgress, CreditRules, WatchState, applyHeartbeat, beatCapacityMs, completed, initialState, milestoneNeedMs } from './watch-credit';
 
 interface SessionRow {
   id: string;
@@ -23,6 +24,7 @@ interface SessionRow {
   last_playing: boolean;
   last_ad_id: string | null;
   tokens_ms: number;
+  beat_budget_ms: number;
   watched_ms: string;
   ad_watched_ms: string;
   max_position_ms: number;
@@ -47,18 +49,23 @@ export const adTarget = (videoId: string, adId: string) => `${videoId}:ad:${adId
 @Injectable()
 export class WatchService {
   private readonly rules: CreditRules;
+  /** REWARDS_MIN_AD_SECONDS: shorter ads pay nothing. */
+  private readonly minAdMs: number;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly videos: VideosService,
     private readonly rewards: RewardsService,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly activity: WatchActivity,
   ) {
     this.rules = {
       minIntervalMs: config.watch.heartbeatMinIntervalMs,
+      burst: config.watchBurst.heartbeats,
       toleranceMs: config.watch.clockToleranceMs,
       maxGapMs: config.watch.maxHeartbeatGapMs,
     };
+    this.minAdMs = config.rewardBounds.minAdSeconds * 1000;
   }
 
   async start(userId: string, videoId: string) {
@@ -72,9 +79,9 @@ export class WatchService {
             [userId, videoId],
           );
           const [s] = await tx.query<SessionRow>(
-            `INSERT INTO watch_sessions (video_id, user_id, started_at, last_heartbeat_at, tokens_ms)
-             VALUES ($1, $2, now(), now(), $3) RETURNING *`,
-            [videoId, userId, this.rules.toleranceMs],
+            `INSERT INTO watch_sessions (video_id, user_id, started_at, last_heartbeat_at, tokens_ms, beat_budget_ms)
+             VALUES ($1, $2, now(), now(), $3, $4) RETURNING *`,
+            [videoId, userId, this.rules.toleranceMs, beatCapacityMs(this.rules)],
           );
           return s;
         });
@@ -109,13 +116,14 @@ export class WatchService {
       if (!out.ok) {
         throw rateLimited(
           Math.ceil(out.retryAfterMs / 1000),
-          `Heartbeats are limited to one every ${this.rules.minIntervalMs / 1000} s per session; retry in ${out.retryAfterMs} ms`,
+          `Heartbeats are limited to one every ${this.rules.minIntervalMs / 1000} s per session (bursts of ${this.rules.burst}); retry in ${out.retryAfterMs} ms`,
         );
       }
       const s = out.state;
       await tx.query(
         `UPDATE watch_sessions SET last_heartbeat_at = $2, last_position_ms = $3, last_playing = $4, last_ad_id = $5, tokens_ms = $6,
-           watched_ms = $7, ad_watched_ms = $8, max_position_ms = $9, buckets = $10, heartbeats = $11, seeks = $12, ads = $13
+           watched_ms = $7, ad_watched_ms = $8, max_position_ms = $9, buckets = $10, heartbeats = $11, seeks = $12, ads = $13,
+           beat_budget_ms = $14
          WHERE id = $1`,
         [
           sessionId,
@@ -131,8 +139,10 @@ export class WatchService {
           s.heartbeats,
           s.seeks,
           JSON.stringify(s.ads),
+          s.beatBudgetMs,
         ],
       );
+      if (out.creditedMs > 0) tx.afterCommit(() => this.activity.emit({ videoId, creatorId: video.creatorId }));
       return progressView(sessionId, videoId, 'active', s, video, out.creditedMs);
     });
   }
@@ -171,7 +181,14 @@ export class WatchService {
         requiredSeconds: need / 1000,
       });
     }
-    return this.rewards.grant({ userId, action: WATCH_MILESTONE_ACTION, targetId: target, contextId: dto.videoId, amount: milestone.reward });
+    return this.rewards.grant({
+      userId,
+      action: WATCH_MILESTONE_ACTION,
+      targetId: target,
+      contextId: dto.videoId,
+      amount: milestone.reward,
+      creatorId: video.creatorId,
+    });
   }
 
   async claimAd(userId: string, dto: ClaimAdDto): Promise<TriggerResult> {
@@ -180,6 +197,13 @@ export class WatchService {
     const ad = video.ads.find((a) => a.id === dto.adId);
     if (!ad) throw badRequest('adId is not an ad of this video', { field: 'adId' });
     this.assertNotOwnVideo(userId, video);
+    if (ad.durationMs < this.minAdMs) {
+      throw unprocessable(`Ads shorter than ${this.minAdMs / 1000} s pay no reward; this one lasts ${ad.durationMs / 1000} s`, {
+        reason: 'ad_too_short',
+        durationSeconds: ad.durationMs / 1000,
+        minimumSeconds: this.minAdMs / 1000,
+      });
+    }
     const target = adTarget(dto.videoId, dto.adId);
     const prior = await this.rewards.existing(userId, AD_VIEW_ACTION, target);
     if (prior) return { rewardId: prior.id, status: 'duplicate', amount: prior.amount, reason: 'This ad was already rewarded' };
@@ -195,7 +219,7 @@ export class WatchService {
         requiredSeconds: ad.durationMs / 1000,
       });
     }
-    return this.rewards.grant({ userId, action: AD_VIEW_ACTION, targetId: target, contextId: dto.videoId, amount: ad.reward });
+    return this.rewards.grant({ userId, action: AD_VIEW_ACTION, targetId: target, contextId: dto.videoId, amount: ad.reward, creatorId: video.creatorId });
   }
 
   private assertNotOwnVideo(userId: string, video: VideoSpec) {
@@ -213,6 +237,7 @@ function toState(row: SessionRow, video: VideoSpec, toleranceMs: number): WatchS
     lastPlaying: row.last_playing,
     lastAdId: row.last_ad_id,
     tokensMs: Number(row.tokens_ms),
+    beatBudgetMs: Number(row.beat_budget_ms ?? 0),
     watchedMs: Number(row.watched_ms),
     adWatchedMs: Number(row.ad_watched_ms),
     maxPositionMs: Number(row.max_position_ms),

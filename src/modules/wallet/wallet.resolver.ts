@@ -1,4 +1,5 @@
 import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { parseIdempotencyKey } from '../../core/http/idempotency';
 import { CurrentUser, Roles } from '../../core/auth/decorators';
 import { assertSelfOrAdmin } from '../../core/auth/ownership';
 import type { AuthUser } from '../../core/auth/auth-user';
@@ -58,7 +59,7 @@ export class WalletResolver {
     @Args('input') input: TransferDto,
     @Args('idempotencyKey', { nullable: true }) idempotencyKey?: string,
   ) {
-    return this.wallet.transfer(user.id, input, idempotencyKey);
+    return this.wallet.transfer(user.id, input, parseIdempotencyKey(idempotencyKey, 'idempotencyKey'));
   }
 
   @Roles('admin')

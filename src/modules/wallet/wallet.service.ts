@@ -8,6 +8,7 @@ import { badRequest, notFound } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { AssetSymbol, isAssetSymbol } from '../ledger/assets';
 import { feeFor, formatAmount, parseAmount } from '../ledger/money';
+import { keyToken } from '../../core/http/idempotency';
 import { LedgerService } from '../ledger/ledger.service';
 import { BalanceView, toBalanceView } from '../ledger/ledger.events';
 import { UsersService } from '../users/users.service';
@@ -113,7 +114,7 @@ export class WalletService {
     const amount = parseAmount(dto.amount, a, 'amount');
     if (dto.toUserId === fromUserId) throw badRequest('toUserId must be another user');
     const fee = feeFor(amount, this.config.fees.transferBps);
-    const key = `wallet-transfer:${fromUserId}:${idempotencyKey ?? randomUUID()}`;
+    const key = `wallet-transfer:${fromUserId}:${idempotencyKey ? keyToken(idempotencyKey) : randomUUID()}`;
     const note = dto.note?.trim() || null;
     const input = { key, kind: 'transfer', from: { userId: fromUserId }, to: { userId: dto.toUserId }, asset: a, amount, reference: null, metadata: note ? { note } : null };
     let main;

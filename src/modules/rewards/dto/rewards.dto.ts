@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ACTION_PATTERN, TARGET_PATTERN } from '../rewards.rules';
 
 // ------------------------------------------------------------------ inputs
@@ -186,4 +186,21 @@ export class RewardAnalyticsGql {
   @Field(() => [DailyTotalGql]) daily: DailyTotalGql[];
   @Field(() => [TopEarnerGql]) topEarners: TopEarnerGql[];
   @Field(() => PoolGql) pool: PoolGql;
+}
+
+/** `PATCH /api/admin/rewards/creator-budget`: the default daily budget, or one creator's. */
+export class CreatorBudgetDto {
+  @IsString({ message: 'amount must be a decimal string (e.g. "1000")' })
+  @MaxLength(64)
+  amount: string;
+
+  @IsOptional()
+  @IsUUID('all', { message: 'creatorId must be a UUID' })
+  creatorId?: string;
+}
+
+export class CreatorBudgetQueryDto {
+  @IsOptional()
+  @IsUUID('all', { message: 'creatorId must be a UUID' })
+  creatorId?: string;
 }

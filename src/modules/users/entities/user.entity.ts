@@ -21,6 +21,10 @@ export class UserEntity {
   @Column({ type: 'text', array: true, default: () => "'{user}'" })
   roles: Role[];
 
+  /** Raised by every role change; access tokens carry it (`tv`) and older ones are refused. */
+  @Column({ type: 'integer', default: 0 })
+  tokenVersion: number;
+
   @Column({ type: 'timestamptz', nullable: true })
   lastSeenAt: Date | null;
 

@@ -17,6 +17,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { VideoSourceDto, VideoSourceGql } from '../../media/dto/media.dto';
 import { MAX_AD_SECONDS, MAX_ADS, MAX_DURATION_SECONDS, MAX_MILESTONES } from '../video.rules';
 import type { AdPosition } from '../watch-credit';
 
@@ -71,23 +72,35 @@ export class MilestoneInputDto {
 
 @InputType('CreateVideoInput')
 export class CreateVideoDto {
-  @Field()
+  /** Required, except for vimeo/youtube/cloudflare_stream sources (read from the provider). */
+  @Field(() => String, { nullable: true })
+  @IsOptional()
   @IsString()
   @Length(1, 200, { message: 'title must be 1 to 200 characters' })
-  title: string;
+  title?: string;
 
-  /** Where the video plays from: a CDN file or a provider link (YouTube, Vimeo...). */
-  @Field()
+  /** A link the video plays from (an https file or page): short for `source: {provider: "url", url}`. */
+  @Field(() => String, { nullable: true })
+  @IsOptional()
   @IsString()
   @MaxLength(2048)
   @IsUrl(URL_OPTS, { message: 'url must be an http(s) URL' })
-  url: string;
+  url?: string;
 
-  @Field(() => Float)
+  /** Where the video plays from: url, s3 (an upload's key), cloudflare_stream, vimeo or youtube. */
+  @Field(() => VideoSourceDto, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => VideoSourceDto)
+  source?: VideoSourceDto;
+
+  /** Required, except for vimeo/youtube/cloudflare_stream sources (read from the provider). */
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
   @IsNumber(SECONDS, { message: 'durationSeconds must be a number of seconds' })
   @Min(1, { message: `durationSeconds must be between 1 and ${MAX_DURATION_SECONDS}` })
   @Max(MAX_DURATION_SECONDS, { message: `durationSeconds must be between 1 and ${MAX_DURATION_SECONDS}` })
-  durationSeconds: number;
+  durationSeconds?: number;
 
   @Field(() => String, { nullable: true })
   @IsOptional()
@@ -217,6 +230,7 @@ export class VideoGql {
   @Field() title: string;
   @Field(() => String, { nullable: true }) description: string | null;
   @Field() url: string;
+  @Field(() => VideoSourceGql) source: VideoSourceGql;
   @Field(() => String, { nullable: true }) thumbnailUrl: string | null;
   @Field(() => Float) durationSeconds: number;
   @Field(() => Int) viewerCount: number;
