@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { useQuery, useSubscription } from 'urql';
 import { onReconnect } from '../lib/connection';
@@ -68,9 +68,16 @@ function BookPanel({ pair }: { pair: PairRow }) {
   return <OrderBookView book={book} error={error} retry={retry} base={pair.base} quote={pair.quote} />;
 }
 
-function Market({ pair }: { pair: PairRow }) {
+function Market({ pair, onTrade }: { pair: PairRow; onTrade: () => void }) {
   const { trades, error: tradesError } = useTrades(pair.id);
   const last = trades?.[0] ?? null;
+  // A trade moves the 24 h figures: re-read the pair, at most every 2 s.
+  const lastRefresh = useRef(0);
+  useEffect(() => {
+    if (!last || Date.now() - lastRefresh.current < 2000) return;
+    lastRefresh.current = Date.now();
+    onTrade();
+  }, [last?.id]); // eslint-disable-line react-hooks/exhaustive-deps
   return (
     <div className="stack">
       <section className="card">
@@ -149,7 +156,7 @@ export default function Trading() {
       {fetching && !data && <Loading />}
       {error && <ErrorState error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
       {data && !pair && <Empty>No trading pairs are listed.</Empty>}
-      {pair && <Market key={pair.id} pair={pair} />}
+      {pair && <Market key={pair.id} pair={pair} onTrade={() => refetch({ requestPolicy: 'network-only' })} />}
     </Page>
   );
 }

@@ -18,7 +18,7 @@ const NAMES: Record<string, string> = {
  * Top up through whatever `GET /api/payments/providers` reports: enabled providers get the form,
  * disabled ones are listed as unavailable; when the payments module is absent (404) nothing shows.
  */
-export function TopUp() {
+export function TopUp({ open = (url: string) => window.location.assign(url) }: { open?: (url: string) => void }) {
   const [providers, setProviders] = useState<Provider[] | null>(null);
   const [provider, setProvider] = useState('');
   const [amount, setAmount] = useState('');
@@ -51,7 +51,7 @@ export function TopUp() {
     try {
       const p = await api<Payment>('/payments/checkout', { body: { provider, asset, amount: amount.trim() }, idempotencyKey: key });
       setKey(newIdempotencyKey());
-      if (p.checkoutUrl) window.location.assign(p.checkoutUrl);
+      if (p.checkoutUrl) open(p.checkoutUrl);
       else setError(`Payment ${p.status}: the provider gave no checkout page.`);
     } catch (err) {
       setError(errorText(err));
