@@ -46,7 +46,7 @@ test('signs in by the labels Email and Password, and shows the username and the 
   await page.getByRole('link', { name: /Notifications \(0 unread\)/ }).waitFor();
 });
 
-test('chat: a message Bob posts through the API appears live; Enter sends mine', async () => {
+test('chat: a message Bob posts through the API appears live, typing shows, Enter sends mine; after a drop, missed messages arrive in order', async () => {
   const room = await http(b.t).post('/api/chat/rooms').set(auth(bob)).send({ name: 'e2e-room' }).expect(201);
   const roomId = room.body.id as string;
   await http(b.t).post(`/api/chat/rooms/${roomId}/messages`).set(auth(bob)).send({ content: 'before alice' }).expect(201);
@@ -69,6 +69,20 @@ test('chat: a message Bob posts through the API appears live; Enter sends mine',
   const res = await http(b.t).get(`/api/chat/rooms/${roomId}/messages`).set(auth(bob)).expect(200);
   expect(res.body.items.map((m: { content: string }) => m.content)).toContain('hi bob');
   expect(await composer.inputValue()).toBe('');
+  // The connection drops; Bob sends three messages meanwhile; back online they appear once each, in order.
+  await page.context().setOffline(true);
+  await page.getByRole('status').filter({ hasText: /Reconnecting|Connecting/ }).first().waitFor();
+  for (const content of ['missed 1', 'missed 2', 'missed 3']) {
+    await http(b.t).post(`/api/chat/rooms/${roomId}/messages`).set(auth(bob)).send({ content }).expect(201);
+  }
+  await page.context().setOffline(false);
+  await page.getByRole('log').getByText('missed 3').waitFor();
+  await waitConnected(page);
+  const texts = await page.getByRole('log').locator('.msg .text').allTextContents();
+  expect(texts).toEqual(['before alice', 'hello from bob', 'hi bob', 'missed 1', 'missed 2', 'missed 3']);
+  const seqs = await page.getByRole('log').locator('.msg').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+  expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+
   await axeCheck(page);
   await shot(page, 'chat');
   // The same page on a phone: the navigation wraps, the room list stacks above the room.
