@@ -54,6 +54,26 @@ describe('long-lived connections lose revoked rights', () => {
     expect(me.data?.me.id).toBe(u.id);
   });
 
+  it('sign-out everywhere ends every session of the user: other sessions’ tokens, refresh tokens and connections', async () => {
+    const u = await registerUser(a);
+    const other = await login(u);
+    const gone = trackedGqlWs(b, other.accessToken);
+    await gone.connected;
+    const socket = await connectSocket(b, other.accessToken);
+    const socketGone = disconnected(socket);
+
+    await http(a).post('/api/auth/logout-all').set('authorization', `Bearer ${u.token}`).expect(204);
+
+    expect((await gone.closed).code).toBe(4401);
+    await socketGone;
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${other.accessToken}`).expect(401);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(401);
+    await http(a).post('/api/auth/refresh').send({ refreshToken: other.refreshToken }).expect(401);
+    // A fresh sign-in works at once.
+    const again = await login(u, b);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${again.accessToken}`).expect(200);
+  });
+
   it('refresh-token reuse revokes the family: its connections close on every instance', async () => {
     const u = await registerUser(a);
     const rotated = (await http(a).post('/api/auth/refresh').send({ refreshToken: u.refreshToken }).expect(200)).body;

@@ -126,8 +126,10 @@ export class AuthService implements OnApplicationBootstrap {
   /** Signs out one session (the refresh token's, or the access token's), or every session. */
   async logout(userId: string, currentSessionId: string, refreshToken?: string, everywhere = false): Promise<void> {
     if (everywhere) {
+      // Through a CTE: TypeORM answers a bare UPDATE ... RETURNING with [rows, count], not rows.
       const families: { family_id: string }[] = await this.ds.query(
-        `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id`,
+        `WITH revoked AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id)
+         SELECT DISTINCT family_id FROM revoked`,
         [userId],
       );
       await this.tokens.revokeSessions([...new Set([currentSessionId, ...families.map((f) => f.family_id)])]);
