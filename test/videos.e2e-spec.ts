@@ -469,20 +469,20 @@ describe('videos and Watch2Earn', () => {
     const s3b = await connectSocket(b, u3.token);
     await Promise.all([s1, s2, s3a, s3b].map((s) => emitAck(s, 'join_video', { videoId: v.id })));
     // Three users watch (u3 on two devices counts once); with the observer, four.
-    await eventually(() => updates.items.at(-1)?.count === 4, { timeoutMs: 4000 });
+    await eventually(() => updates.items.at(-1)?.count === 4, { timeoutMs: 15000 });
     expect((await http(b).get(`/api/videos/${v.id}`).expect(200)).body.viewerCount).toBe(4);
     const g: any = await sub.next();
     expect(g.data.viewerCountUpdated.videoId).toBe(v.id);
 
     expect(await emitAck(s3a, 'leave_video', { videoId: v.id })).toEqual({ ok: true, data: { videoId: v.id, viewerCount: 4 } });
     s3b.close();
-    await eventually(() => updates.items.at(-1)?.count === 3, { timeoutMs: 4000 });
+    await eventually(() => updates.items.at(-1)?.count === 3, { timeoutMs: 15000 });
 
     // A third instance, killed without any chance to clean up: its viewer disappears.
     const c = await childReady;
     const s4 = await connectSocket({ url: c.url } as TestApp, u4.token);
     expect((await emitAck(s4, 'join_video', { videoId: v.id })).data.viewerCount).toBe(4);
-    await eventually(() => updates.items.at(-1)?.count === 4, { timeoutMs: 4000 });
+    await eventually(() => updates.items.at(-1)?.count === 4, { timeoutMs: 15000 });
     child!.kill('SIGKILL');
     await once(child!, 'exit');
     await eventually(() => updates.items.at(-1)?.count === 3, { timeoutMs: 5000 });
