@@ -56,6 +56,7 @@ describe('Watch2Earn bounds', () => {
     const creator = await registerUser(a, { role: 'creator' });
     const v = await createVideo(creator, { durationSeconds: 600 });
     const viewer = await registerUser(a);
+    const started = Date.now();
     const sessionId = await startSession(viewer, v.id);
     // A player reports as soon as it plays: the first heartbeat follows the start at once.
     const first = await heartbeat(viewer, v.id, sessionId, { positionSeconds: 0, playing: true });
@@ -66,8 +67,12 @@ describe('Watch2Earn bounds', () => {
     expect(jump.seeks).toBe(1);
     // The bucket (two heartbeats) is spent: a flood now is refused with Retry-After.
     const flood = await Promise.all(Array.from({ length: 4 }, () => heartbeat(viewer, v.id, sessionId, { positionSeconds: 500, playing: true })));
+    const elapsedMs = Date.now() - started;
     const limited = flood.filter((r) => r.status === 429);
-    expect(limited.length).toBeGreaterThanOrEqual(3);
+    // The bucket refills with real time (one heartbeat per 200 ms), so on a slow machine a few of
+    // the flood may pass; never more than the burst plus what the elapsed time refilled.
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(2 + flood.length - limited.length).toBeLessThanOrEqual(2 + Math.ceil(elapsedMs / 200));
     expect(limited[0].headers['retry-after']).toBe('1');
   });
 

@@ -51,13 +51,17 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const client = redisService.client as ViewersRedis;
-    if (!(client as unknown as Record<string, unknown>).softchatViewersJoin) {
-      client.defineCommand('softchatViewersJoin', { numberOfKeys: 2, lua: JOIN_LUA });
-      client.defineCommand('softchatViewersLeave', { numberOfKeys: 2, lua: LEAVE_LUA });
-      client.defineCommand('softchatViewersRestore', { numberOfKeys: 2, lua: RESTORE_LUA });
-      client.defineCommand('softchatViewersSweep', { numberOfKeys: 1, lua: SWEEP_LUA });
-      client.defineCommand('softchatViewersThrottle', { numberOfKeys: 3, lua: THROTTLE_LUA });
-    }
+    // Each command on its own: battles' viewer counts share the shared client and define some of
+    // these too, so "one is defined" does not mean "all are".
+    const defined = client as unknown as Record<string, unknown>;
+    const define = (name: string, numberOfKeys: number, lua: string) => {
+      if (!defined[name]) client.defineCommand(name, { numberOfKeys, lua });
+    };
+    define('softchatViewersJoin', 2, JOIN_LUA);
+    define('softchatViewersLeave', 2, LEAVE_LUA);
+    define('softchatViewersRestore', 2, RESTORE_LUA);
+    define('softchatViewersSweep', 1, SWEEP_LUA);
+    define('softchatViewersThrottle', 3, THROTTLE_LUA);
     this.redis = client;
   }
 
