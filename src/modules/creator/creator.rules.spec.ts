@@ -43,11 +43,11 @@ describe('creator rules', () => {
   });
 
   describe('tips', () => {
-    it('splits the gross amount into the fee (floor of bps) and what reaches the creator', () => {
+    it('splits the gross amount into the fee (bps rounded up to the next minor unit) and what reaches the creator', () => {
       const r = planTip({ asset: 'USD', amount: '10.00', message: '  thanks!  ' }, 250, B, A, true);
       expect(r).toEqual({ ok: true, plan: { asset: 'USD', amount: 1000n, fee: 25n, net: 975n, message: 'thanks!' } });
       const odd = planTip({ asset: 'USD', amount: '0.39' }, 250, B, A, true);
-      expect(odd).toMatchObject({ plan: { fee: 0n, net: 39n, message: null } });
+      expect(odd).toMatchObject({ plan: { fee: 1n, net: 38n, message: null } });
       expect(planTip({ asset: 'BTC', amount: '1' }, 0, B, A, true)).toMatchObject({ plan: { fee: 0n, net: 100_000_000n } });
     });
 
