@@ -58,7 +58,7 @@ export interface TipPlan {
 }
 
 /**
- * Validates a tip and splits it: the fan pays `amount`; `fee = amount × bps / 10000` (floor)
+ * Validates a tip and splits it: the fan pays `amount`; `fee = amount × bps / 10000` (rounded up to the next minor unit, see `feeFor`)
  * goes to the fee account and the rest to the creator. Throws MoneyFormatError (400 naming
  * the field) for a bad amount; returns a refusal for the business rules.
  */
