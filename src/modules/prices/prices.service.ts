@@ -6,7 +6,7 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { RedisService } from '../../core/redis/redis.service';
 import { ASSET_SYMBOLS, isAssetSymbol } from '../ledger/assets';
 import { MarketDataService } from '../trading/market-data.service';
-import { TradingPublisher } from '../trading/trading.publisher';
+import { TradesFeed } from '../trading/trades.feed';
 import { PriceView, aggregate } from './price-aggregate';
 import { BinanceProvider } from './providers/binance.provider';
 import { CoinGeckoProvider } from './providers/coingecko.provider';
@@ -56,7 +56,7 @@ export class PricesService implements OnModuleInit, OnModuleDestroy {
     private readonly realtime: RealtimePublisher,
     private readonly pubsub: GqlPubSub,
     market: MarketDataService,
-    private readonly trading: TradingPublisher,
+    private readonly trading: TradesFeed,
   ) {
     const c = config.prices;
     const keys = config.priceFeeds;
