@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import type { Executor, Tx } from '../../core/database/transaction';
 import type { AssetSymbol } from './assets';
-import { AccountRef, accountKey, NEGATIVE_ALLOWED, SystemPurpose } from './ledger.types';
+import { AccountRef, accountKey, HoldRecord, NEGATIVE_ALLOWED, SystemPurpose, TransferRecord } from './ledger.types';
 
 export interface AccountRow {
   id: string;
@@ -52,7 +54,18 @@ const HOLD_SELECT = `SELECT h.*, a.user_id FROM ledger_holds h JOIN ledger_accou
 /** Every SQL statement on the ledger tables. Only the ledger module uses it. */
 @Injectable()
 export class LedgerRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /**
+   * account_key → id, filled only after the creating transaction committed. Bounded (LRU): a
+   * miss costs one indexed SELECT, so the cache only saves round trips for busy accounts.
+   */
+  private readonly accountIds: LRUCache<string, AccountRow>;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.accountIds = new LRUCache({ max: config.ledger.accountCacheSize });
+  }
 
   /** The caller's transaction, or a plain query on the pool. */
   private exec(tx?: Executor | null): { query<T = any>(sql: string, params?: unknown[]): Promise<T[]> } {
@@ -61,7 +74,20 @@ export class LedgerRepository {
 
   // ------------------------------------------------------------------ accounts
 
-  async createAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
+  /** The accounts of `refs` in `asset`, created on first use. */
+  async ensureAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
+    const keys = refs.map((r) => accountKey(r, asset));
+    // Read once: an entry may be evicted while this call awaits the database.
+    const cached = keys.map((k) => this.accountIds.get(k));
+    const missing = refs.filter((_, i) => !cached[i]);
+    if (!missing.length) return cached as AccountRow[];
+    const rows = await this.createAccounts(t, missing, asset);
+    t.afterCommit(() => rows.forEach((r) => this.accountIds.set(r.account_key, r)));
+    const found = new Map(rows.map((r) => [r.account_key, r]));
+    return keys.map((k, i) => cached[i] ?? found.get(k)!);
+  }
+
+  private async createAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
     const values: unknown[] = [];
     const tuples = refs.map((ref, i) => {
       const isUser = 'userId' in ref;
@@ -174,7 +200,8 @@ export class LedgerRepository {
     return t.query(`SELECT 1 FROM ledger_transfers WHERE idempotency_key = $1`, [key]);
   }
 
-  async transferByKey(t: Executor, key: string): Promise<any | undefined> {
+  /** The transfer recorded under an idempotency key, as a replay. */
+  async transferByKey(t: Executor, key: string): Promise<TransferRecord | undefined> {
     const rows = await t.query(
       `SELECT tr.*, d.user_id AS debit_user_id, c.user_id AS credit_user_id
        FROM ledger_transfers tr
@@ -183,7 +210,21 @@ export class LedgerRepository {
        WHERE tr.idempotency_key = $1`,
       [key],
     );
-    return rows[0];
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      kind: r.kind,
+      asset: r.asset,
+      amount: BigInt(r.amount),
+      debitAccountId: r.debit_account_id,
+      creditAccountId: r.credit_account_id,
+      reference: r.reference,
+      metadata: r.metadata,
+      createdAt: r.created_at,
+      replayed: true,
+      userIds: [r.debit_user_id, r.credit_user_id].filter(Boolean),
+    };
   }
 
   // --------------------------------------------------------------------- holds
@@ -225,4 +266,19 @@ export class LedgerRepository {
     const rows = await t.query<HoldRow>(`${HOLD_SELECT} WHERE h.idempotency_key = $1`, [key]);
     return rows[0];
   }
+}
+
+export function toHoldRecord(r: HoldRow, replayed: boolean): HoldRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    asset: r.asset,
+    amount: BigInt(r.amount),
+    remaining: BigInt(r.remaining),
+    status: r.status,
+    kind: r.kind,
+    reference: r.reference,
+    replayed,
+    userId: r.user_id,
+  };
 }

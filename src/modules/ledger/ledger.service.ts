@@ -1,24 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AccountRow, HistoryRow, HoldRow, LedgerRepository, LockRequest } from './ledger.repository';
-import { APP_CONFIG, AppConfig } from '../../core/config/config';
+import { AccountRow, HistoryRow, HoldRow, LedgerRepository, LockRequest, toHoldRecord } from './ledger.repository';
 import { AutoCommit, Executor, inTransaction, pgCode, Tx } from '../../core/database/transaction';
 import { badRequest, conflict, DomainError, notFound } from '../../core/http/domain-error';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
 import { formatAmount } from './money';
-import {
-  AccountRef,
-  Balance,
-  HoldInput,
-  HoldRecord,
-  PostHoldInput,
-  TransferInput,
-  TransferRecord,
-  SystemPurpose,
-  accountKey,
-} from './ledger.types';
+import { AccountRef, Balance, HoldInput, HoldRecord, PostHoldInput, SystemPurpose, TransferInput, TransferRecord, accountKey } from './ledger.types';
 import { LedgerEvents } from './ledger.events';
 
 export class InsufficientFundsError extends DomainError {
@@ -39,20 +27,11 @@ export class InsufficientFundsError extends DomainError {
  */
 @Injectable()
 export class LedgerService {
-  /**
-   * account_key → id, filled only after the creating transaction committed. Bounded (LRU): a
-   * miss costs one indexed SELECT, so the cache only saves round trips for busy accounts.
-   */
-  private readonly accountIds: LRUCache<string, AccountRow>;
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LedgerRepository,
     private readonly events: LedgerEvents,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.accountIds = new LRUCache({ max: config.ledger.accountCacheSize });
-  }
+  ) {}
 
   // ---------------------------------------------------------------- transfers
 
@@ -66,7 +45,7 @@ export class LedgerService {
       throw badRequest('A transfer needs two different accounts');
     }
     const exec: Executor = tx ?? new AutoCommit(this.ds);
-    const [from, to] = await this.ensureAccounts(exec, [input.from, input.to], input.asset);
+    const [from, to] = await this.repo.ensureAccounts(exec, [input.from, input.to], input.asset);
     const record = await this.post(exec, {
       key: input.key,
       kind: input.kind,
@@ -143,18 +122,18 @@ export class LedgerService {
   hold(input: HoldInput, tx?: Tx | null): Promise<HoldRecord> {
     this.checkAmount(input.amount);
     return inTransaction(this.ds, tx, async (t) => {
-      const [account] = await this.ensureAccounts(t, [input.account], input.asset);
+      const [account] = await this.repo.ensureAccounts(t, [input.account], input.asset);
       const inserted = await this.repo.insertHold(t, input.key, account.id, input.asset, input.amount, input.kind, input.reference ?? null);
       if (!inserted.length) {
         const existing = await this.repo.holdByKey(t, input.key);
         if (existing.account_id !== account.id || existing.asset !== input.asset || BigInt(existing.amount) !== input.amount) {
           throw conflict('Idempotency key was already used for a different hold');
         }
-        return this.toHold(existing, true);
+        return toHoldRecord(existing, true);
       }
       if (!(await this.repo.reserve(t, account.id, input.amount))) throw new InsufficientFundsError(input.asset, input.amount);
       if (account.user_id) t.afterCommit(() => this.events.balancesChanged([account.user_id!]));
-      return this.toHold({ ...inserted[0], user_id: account.user_id }, false);
+      return toHoldRecord({ ...inserted[0], user_id: account.user_id }, false);
     });
   }
 
@@ -166,7 +145,7 @@ export class LedgerService {
     this.checkAmount(input.amount);
     return inTransaction(this.ds, tx, async (t) => {
       const hold = await this.lockHold(t, input.holdId);
-      const [to] = await this.ensureAccounts(t, [input.to], hold.asset);
+      const [to] = await this.repo.ensureAccounts(t, [input.to], hold.asset);
       const replay = await this.repo.transferExists(t, input.key);
       if (replay.length) {
         return this.replayTransfer(t, input.key, {
@@ -207,12 +186,12 @@ export class LedgerService {
   voidHold(holdId: string, tx?: Tx | null): Promise<HoldRecord> {
     return inTransaction(this.ds, tx, async (t) => {
       const hold = await this.lockHold(t, holdId);
-      if (hold.status === 'voided') return this.toHold(hold, true);
+      if (hold.status === 'voided') return toHoldRecord(hold, true);
       if (hold.status === 'posted') throw conflict('Hold was already posted in full');
       await this.repo.setHold(t, hold.id, 0n, 'voided');
       await this.repo.unreserve(t, hold.account_id, hold.remaining);
       if (hold.user_id) t.afterCommit(() => this.events.balancesChanged([hold.user_id!]));
-      return this.toHold({ ...hold, remaining: '0', status: 'voided' }, false);
+      return toHoldRecord({ ...hold, remaining: '0', status: 'voided' }, false);
     });
   }
 
@@ -232,14 +211,14 @@ export class LedgerService {
       await this.repo.setHold(t, hold.id, left, status);
       await this.repo.unreserve(t, hold.account_id, amount);
       if (hold.user_id) t.afterCommit(() => this.events.balancesChanged([hold.user_id!]));
-      return this.toHold({ ...hold, remaining: left.toString(), status }, false);
+      return toHoldRecord({ ...hold, remaining: left.toString(), status }, false);
     });
   }
 
   async getHold(holdId: string, tx?: Tx | null): Promise<HoldRecord> {
     const row = await this.repo.hold(holdId, tx);
     if (!row) throw notFound('Hold not found');
-    return this.toHold(row, false);
+    return toHoldRecord(row, false);
   }
 
   // -------------------------------------------------------------------- reads
@@ -304,69 +283,22 @@ export class LedgerService {
     }
   }
 
-  private async ensureAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
-    const keys = refs.map((r) => accountKey(r, asset));
-    // Read once: an entry may be evicted while this call awaits the database.
-    const cached = keys.map((k) => this.accountIds.get(k));
-    const missing = refs.filter((_, i) => !cached[i]);
-    if (missing.length) {
-      const rows = await this.repo.createAccounts(t, missing, asset);
-      t.afterCommit(() => rows.forEach((r) => this.accountIds.set(r.account_key, r)));
-      const found = new Map(rows.map((r) => [r.account_key, r]));
-      return keys.map((k, i) => cached[i] ?? found.get(k)!);
-    }
-    return cached as AccountRow[];
-  }
-
   private async replayTransfer(
     t: Executor,
     key: string,
     expected: { kind: string; asset: AssetSymbol; amount: bigint; debitAccountId: string; creditAccountId: string },
   ): Promise<TransferRecord> {
     const r = await this.repo.transferByKey(t, key);
-    if (
-      !r ||
-      r.kind !== expected.kind ||
-      r.asset !== expected.asset ||
-      BigInt(r.amount) !== expected.amount ||
-      r.debit_account_id !== expected.debitAccountId ||
-      r.credit_account_id !== expected.creditAccountId
-    ) {
+    const same = r && r.kind === expected.kind && r.asset === expected.asset && r.amount === expected.amount;
+    if (!same || r.debitAccountId !== expected.debitAccountId || r.creditAccountId !== expected.creditAccountId) {
       throw conflict('Idempotency key was already used for a different movement');
     }
-    return {
-      id: r.id,
-      kind: r.kind,
-      asset: r.asset,
-      amount: BigInt(r.amount),
-      debitAccountId: r.debit_account_id,
-      creditAccountId: r.credit_account_id,
-      reference: r.reference,
-      metadata: r.metadata,
-      createdAt: r.created_at,
-      replayed: true,
-      userIds: [r.debit_user_id, r.credit_user_id].filter(Boolean),
-    };
+    return r;
   }
 
   private async lockHold(t: Tx, holdId: string): Promise<HoldRow> {
     const row = await this.repo.hold(holdId, t, true);
     if (!row) throw notFound('Hold not found');
     return row;
-  }
-
-  private toHold(r: HoldRow, replayed: boolean): HoldRecord {
-    return {
-      id: r.id,
-      accountId: r.account_id,
-      asset: r.asset,
-      amount: BigInt(r.amount),
-      remaining: BigInt(r.remaining),
-      status: r.status,
-      kind: r.kind,
-      reference: r.reference,
-      replayed,
-      userId: r.user_id,
-    };
   }
 }
