@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyInterceptor } from '../../core/http/idempotency';
 import { BookCacheService } from './book-cache.service';
+import { MarketDataRepository } from './market-data.repository';
 import { MarketDataService } from './market-data.service';
 import { OrderExpiry } from './order-expiry';
 import { PairWriter } from './pair-writer';
@@ -25,6 +26,7 @@ import { TradingService } from './trading.service';
     TradingSettlement,
     OrderExpiry,
     TradingService,
+    MarketDataRepository,
     MarketDataService,
     TradingGateway,
     TradingResolver,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../../core/database/transaction';
+import type { AssetSymbol } from '../ledger/assets';
 import type { OrderSide, OrderStatus } from './trading.math';
 import { OrderRow, OrderState } from './trading.views';
 
@@ -32,12 +33,44 @@ export interface OrderTradeRow {
   executed_at: Date;
 }
 
+/** A trading pair's definition (trading_pairs). */
+export interface PairRow {
+  id: string;
+  base: AssetSymbol;
+  quote: AssetSymbol;
+  tick_size: string;
+  lot_size: string;
+  min_price: string;
+  max_price: string;
+  max_quantity: string;
+  min_notional: string;
+  status: 'trading' | 'halted';
+}
+
+/** An order as the book replica reads it. */
+export interface BookRow {
+  id: string;
+  user_id: string;
+  side: 'buy' | 'sell';
+  price: string | null;
+  quantity: string;
+  filled_quantity: string;
+  status: string;
+  priority: string | null;
+}
+
+const BOOK_COLUMNS = `id, user_id, side, price, quantity, filled_quantity, status, priority`;
+
 /** The SQL of orders, their fills and the pairs' book sequence (trading_orders, trading_trades, trading_pairs). */
 @Injectable()
 export class TradingRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   // ------------------------------------------------------------------ reads
+
+  pairs(): Promise<PairRow[]> {
+    return this.ds.query(`SELECT * FROM trading_pairs ORDER BY id`);
+  }
 
   async findOrder(orderId: string): Promise<OrderRow | null> {
     if (!/^[0-9a-f-]{36}$/i.test(orderId)) return null;
@@ -91,6 +124,16 @@ export class TradingRepository {
 
   setSequence(tx: Tx, pairId: string, seq: number) {
     return tx.query(`UPDATE trading_pairs SET sequence = $2, updated_at = now() WHERE id = $1`, [pairId, seq]);
+  }
+
+  /** The pair's orders changed after book sequence `seq` (a replica's catch-up). */
+  bookChangesSince(tx: Tx, pairId: string, seq: number): Promise<BookRow[]> {
+    return tx.query(`SELECT ${BOOK_COLUMNS} FROM trading_orders WHERE pair_id = $1 AND book_seq > $2 ORDER BY priority NULLS LAST`, [pairId, seq]);
+  }
+
+  /** The pair's resting orders in time priority (a replica's full rebuild). */
+  restingBook(tx: Tx, pairId: string): Promise<BookRow[]> {
+    return tx.query(`SELECT ${BOOK_COLUMNS} FROM trading_orders WHERE pair_id = $1 AND status IN ('open','partially_filled') ORDER BY priority`, [pairId]);
   }
 
   async loadOrders(tx: Tx, ids: string[]): Promise<Map<string, OrderState>> {
