@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import type { AssetSymbol } from '../ledger/assets';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
-import { formatAmount } from '../ledger/money';
+import { feeFor, formatAmount } from '../ledger/money';
 import type { MatchResult } from './engine/matching-engine';
-import { formatPrice, fromLots, fromTicks, quoteAmount, toTicks, tradingFee } from './trading.math';
+import { formatPrice, fromLots, fromTicks, quoteAmount, toTicks } from './trading.math';
 import { TradeInsert, TradingRepository } from './trading.repository';
 import type { OrderState } from './trading.views';
 import { WouldBlock, WriteCtx } from './write-context';
@@ -99,8 +99,8 @@ export class TradingSettlement {
         { key: `trade:${tradeId}:quote`, holdId: buyer.holdId!, amount: quote, to: { userId: seller.userId }, kind: 'trade', final: buyerFinal, reference: tradeId, metadata: { ...meta, orderId: buyer.id, side: 'buy' } },
         tx,
       );
-      const buyerFee = tradingFee(qty, bps);
-      const sellerFee = tradingFee(quote, bps);
+      const buyerFee = feeFor(qty, bps);
+      const sellerFee = feeFor(quote, bps);
       if (buyerFee > 0n) {
         await this.ledger.transfer(
           { key: `trade:${tradeId}:fee:buyer`, kind: 'trading_fee', from: { userId: buyer.userId }, to: { system: 'fees' }, asset: pair.base, amount: buyerFee, reference: tradeId },
