@@ -10,7 +10,6 @@ import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
 import { formatAmount } from '../ledger/money';
-import { accountKey } from '../ledger/ledger.types';
 import { PAYOUT_KIND, REWARD_ASSET, REWARDS_POOL, payoutKey, rewardTopic } from './rewards.constants';
 import { big, iso } from './sql';
 
@@ -148,7 +147,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
       // skipping those another payout holds.
       const own = await tx.query(`SELECT id FROM rewards WHERE id = $1 AND status = 'queued' FOR UPDATE`, [rewardId]);
       if (!own.length) return null;
-      const rows = (
+      let rows = (
         await tx.run<PaidRow>(
           `UPDATE rewards SET status = 'paid', paid_at = clock_timestamp(), last_error = NULL, attempts = attempts + 1
            WHERE id = $1 OR id IN (
@@ -162,15 +161,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
       if (rows.length > 1) {
         // Lock the users' accounts in the ledger's own order (by account id), as a single
         // transfer does, so a batch never crosses a concurrent wallet transfer between two of them.
-        const keys = rows.map((r) => accountKey({ userId: r.user_id }, REWARD_ASSET));
-        const ids = new Map<string, string>(
-          (await tx.query(`SELECT account_key, id FROM ledger_accounts WHERE account_key = ANY($1)`, [keys])).map((a: { account_key: string; id: string }) => [
-            a.account_key,
-            a.id,
-          ]),
-        );
-        const order = (r: PaidRow) => ids.get(accountKey({ userId: r.user_id }, REWARD_ASSET)) ?? '~';
-        rows.sort((x, y) => (order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0));
+        rows = await this.ledger.inLockOrder(rows, (r) => r.user_id, REWARD_ASSET, tx);
       }
       // Payout transactions of all instances take turns from here (they all need the pool row):
       // a batch holding the pool and another payout holding a user account it needs would

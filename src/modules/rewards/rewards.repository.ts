@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { Tx } from '../../core/database/transaction';
+import type { DbTriggerStatus } from './rewards.rules';
+
+export interface RewardRow {
+  id: string;
+  action: string;
+  target_id: string | null;
+  amount: string;
+  status: 'queued' | 'paid';
+  created_at: Date;
+  paid_at: Date | null;
+}
+
+export interface TriggerRow {
+  status: DbTriggerStatus;
+  reward_id: string | null;
+  amount: string | null;
+  retry_after_seconds: number | null;
+}
+
+/** Per-action count and amount (strings as pg returns them). */
+export interface ActionSum {
+  action: string;
+  count: string;
+  amount: string;
+}
+
+const REWARD_COLUMNS = `id, action, target_id, amount, status, created_at, paid_at`;
+const GRANTED = `status IN ('queued', 'paid') AND day BETWEEN $1::date AND $2::date`;
+
+/** The rewards module's SQL on its own tables (`rewards`); ledger reads go through LedgerService. */
+@Injectable()
+export class RewardsRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** One call of the `reward_trigger` SQL function (dedupe, cap, cooldown, budget and the queued row). */
+  async trigger(params: unknown[], tx?: Tx | null): Promise<TriggerRow> {
+    const sql = `SELECT * FROM reward_trigger($1, $2, $3, $4::uuid, $5::numeric, $6, $7::uuid, $8::numeric)`;
+    const [row] = tx ? await tx.query<TriggerRow>(sql, params) : await this.ds.query(sql, params);
+    return row;
+  }
+
+  async poolStats(days: number): Promise<{ paid_out: string; queued_count: string; queued_amount: string; recent_paid: string }> {
+    const [agg] = await this.ds.query(
+      `SELECT
+         COALESCE(SUM(amount) FILTER (WHERE status = 'paid'), 0) AS paid_out,
+         COUNT(*) FILTER (WHERE status = 'queued') AS queued_count,
+         COALESCE(SUM(amount) FILTER (WHERE status = 'queued'), 0) AS queued_amount,
+         COALESCE(SUM(amount) FILTER (WHERE status = 'paid' AND paid_at >= now() - make_interval(days => $1)), 0) AS recent_paid
+       FROM rewards`,
+      [days],
+    );
+    return agg;
+  }
+
+  async existing(userId: string, action: string, targetId: string): Promise<RewardRow | undefined> {
+    const [r] = await this.ds.query(`SELECT ${REWARD_COLUMNS} FROM rewards WHERE user_id = $1 AND action = $2 AND target_id = $3`, [userId, action, targetId]);
+    return r;
+  }
+
+  async userExists(userId: string): Promise<boolean> {
+    return (await this.ds.query(`SELECT 1 FROM users WHERE id = $1`, [userId])).length > 0;
+  }
+
+  async userTotals(userId: string, today: string): Promise<{ total: string; today: string; pending: string }> {
+    const [totals] = await this.ds.query(
+      `SELECT COALESCE(SUM(amount) FILTER (WHERE status = 'paid'), 0) AS total,
+              COALESCE(SUM(amount) FILTER (WHERE status = 'paid' AND day = $2), 0) AS today,
+              COALESCE(SUM(amount) FILTER (WHERE status = 'queued'), 0) AS pending
+       FROM rewards WHERE user_id = $1`,
+      [userId, today],
+    );
+    return totals;
+  }
+
+  userByAction(userId: string): Promise<ActionSum[]> {
+    return this.ds.query(
+      `SELECT action, COUNT(*) AS count, SUM(amount) AS amount FROM rewards WHERE user_id = $1 AND status = 'paid'
+       GROUP BY action ORDER BY SUM(amount) DESC, action`,
+      [userId],
+    );
+  }
+
+  /** A user's rewards, newest first, after the reward `cursor` (its exact (created_at, id) is read back). */
+  userRewards(userId: string, limit: number, cursor?: string | null): Promise<RewardRow[]> {
+    return this.ds.query(
+      `SELECT ${REWARD_COLUMNS} FROM rewards WHERE user_id = $1
+       ${cursor ? 'AND (created_at, id) < (SELECT c.created_at, c.id FROM rewards c WHERE c.id = $3 AND c.user_id = $1)' : ''}
+       ORDER BY created_at DESC, id DESC LIMIT $2`,
+      cursor ? [userId, limit, cursor] : [userId, limit],
+    );
+  }
+
+  async grantedTotals(from: string, to: string): Promise<{ count: string; amount: string; users: string }> {
+    const [totals] = await this.ds.query(`SELECT COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount, COUNT(DISTINCT user_id) AS users FROM rewards WHERE ${GRANTED}`, [from, to]);
+    return totals;
+  }
+
+  grantedByAction(from: string, to: string): Promise<ActionSum[]> {
+    return this.ds.query(`SELECT action, COUNT(*) AS count, SUM(amount) AS amount FROM rewards WHERE ${GRANTED} GROUP BY action ORDER BY action`, [from, to]);
+  }
+
+  grantedDaily(from: string, to: string): Promise<(ActionSum & { day: string })[]> {
+    return this.ds.query(
+      `SELECT day::text AS day, action, COUNT(*) AS count, SUM(amount) AS amount FROM rewards WHERE ${GRANTED}
+       GROUP BY day, action ORDER BY day DESC, action`,
+      [from, to],
+    );
+  }
+
+  topEarners(from: string, to: string): Promise<{ user_id: string; username: string; count: string; amount: string }[]> {
+    return this.ds.query(
+      `SELECT r.user_id, u.username, COUNT(*) AS count, SUM(r.amount) AS amount
+       FROM rewards r JOIN users u ON u.id = r.user_id
+       WHERE r.status IN ('queued', 'paid') AND r.day BETWEEN $1::date AND $2::date
+       GROUP BY r.user_id, u.username ORDER BY SUM(r.amount) DESC, r.user_id LIMIT 10`,
+      [from, to],
+    );
+  }
+}
