@@ -79,6 +79,15 @@ describe('defineEvent + plan (pure routing)', () => {
     expect(plan(Batch, { roomId: 'r', ids: ['1'] }, { none: true }).publishes).toEqual([['msg:r', { messagesAdded: ['1'] }]]);
   });
 
+  it('type-checks socket payloads against the event map', () => {
+    // A payload that is not the event's: refused at compile time (ts-jest type-checks specs).
+    // @ts-expect-error Tip is not tip_received's `{ tip }`
+    defineEvent<Tip>({ socket: 'tip_received' });
+    // @ts-expect-error the payload builder must return the event's shape
+    defineEvent<Tip>({ socket: { event: 'user_joined', payload: (t) => ({ roomId: t.id }) } });
+    expect(defineEvent<{ roomId: string; userId: string }>({ socket: 'typing_started' }).socket?.event).toBe('typing_started');
+  });
+
   it('audienceUsers names only direct users', () => {
     expect(audienceUsers({ user: 'a' })).toEqual(['a']);
     expect(audienceUsers({ users: ['a', 'b'] })).toEqual(['a', 'b']);
