@@ -1,4 +1,5 @@
-import { formatDecimal, median, normalizeDecimal, parseDecimal, spreadBps } from './decimal';
+import { formatDecimal, normalizeDecimal, parseDecimal } from '../ledger/money';
+import { median, spreadBps } from './price-aggregate';
 import { aggregate } from './price-aggregate';
 import { internalQuotes } from './providers/internal.provider';
 import { JsonNumber, numberText, parseLosslessJson } from './providers/lossless-json';

@@ -1,4 +1,4 @@
-import { normalizeDecimal } from '../decimal';
+import { normalizeDecimal } from '../../ledger/money';
 import { isObject, numberText } from './lossless-json';
 import { PriceProvider, ProviderAnswer, ProviderError, SourceQuote, getJson } from './price-provider';
 
