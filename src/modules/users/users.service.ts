@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { Role, UserEntity } from './entities/user.entity';
+import type { Role } from '../../core/auth/roles';
+import { UserEntity } from './entities/user.entity';
 import { conflict, notFound } from '../../core/http/domain-error';
 
 export interface PublicUser {
