@@ -15,7 +15,8 @@ import { EscrowTransitions, TransitionResult } from './escrow.transitions';
 import { EscrowWindows } from './escrow.windows';
 import { EscrowsRepository } from './escrows.repository';
 import { FIAT_MAX_CENTS, fiatFor, parseFiat, PRICE_DECIMALS, scaledFromDb } from './p2p.math';
-import { EscrowEventView, EscrowRow, EscrowView, iso, pgArray, toEscrowView } from './p2p.views';
+import { iso } from '../../core/database/sql';
+import { EscrowEventView, EscrowRow, EscrowView, pgArray, toEscrowView } from './p2p.views';
 import { OffersService } from './offers.service';
 import type { AcceptOfferDto, AdminEscrowsQueryDto, CreateEscrowDto, DisputeDto, EscrowsQueryDto, ResolveDto } from './dto/p2p.dto';
 
