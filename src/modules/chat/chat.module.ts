@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { PresenceModule } from '../presence/presence.module';
 import { ChatController } from './chat.controller';
 import { ChatGateway } from './chat.gateway';
@@ -10,12 +9,9 @@ import { ChatRooms } from './chat.rooms';
 import { ChatMessages } from './chat.messages';
 import { ChatPresenceRelay } from './presence-relay.service';
 import { TypingService } from './typing.service';
-import { ChatMessageEntity } from './entities/chat-message.entity';
-import { ChatRoomEntity } from './entities/chat-room.entity';
-import { ChatRoomMemberEntity } from './entities/chat-room-member.entity';
 
 @Module({
-  imports: [PresenceModule, TypeOrmModule.forFeature([ChatRoomEntity, ChatRoomMemberEntity, ChatMessageEntity])],
+  imports: [PresenceModule],
   controllers: [ChatController],
   providers: [ChatService, ChatRepository, ChatRooms, ChatMessages, TypingService, ChatGateway, ChatResolver, ChatPresenceRelay],
   exports: [ChatService],

@@ -1,8 +1,10 @@
 import { iso, num } from '../../core/database/sql';
 import type { PresenceStatus } from '../presence/presence.rules';
-import type { RoomRole } from './entities/chat-room-member.entity';
 
 /** What clients see of rooms and messages, and the rows they are built from. */
+
+/** A member's role in a room (chat_room_members.role). */
+export type RoomRole = 'owner' | 'member';
 
 export interface MessageView {
   id: string;
