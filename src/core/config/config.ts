@@ -6,6 +6,11 @@ import { join, resolve } from 'node:path';
  * The whole runtime configuration, validated once at boot from the environment.
  * Every variable is documented in `.env.example`; a bad value stops the start with a
  * message naming the variable.
+ *
+ * Hand-written on purpose (and `@nestjs/config` is not a dependency): `main.ts` needs the
+ * typed, validated config BEFORE Nest starts (to pick the embedded Postgres/Redis and to stop
+ * with one clear message), tests build it from a plain object, and the result is one typed
+ * `AppConfig` injected as APP_CONFIG. `ConfigService.get('X')` would add a second, untyped way in.
  */
 export interface AppConfig {
   nodeEnv: 'development' | 'test' | 'production';
