@@ -32,3 +32,6 @@ export const num = (v: unknown): number => (v === null || v === undefined ? 0 : 
 
 export const iso = (v: unknown): string | null =>
   v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
+
+/** numeric(78,0) minor units (strings from pg) to bigint. */
+export const big = (v: unknown): bigint => (v === null || v === undefined ? 0n : BigInt(String(v)));

@@ -6,7 +6,7 @@ import { notFound } from '../../core/http/domain-error';
 import { formatAmount, parseAmount } from '../ledger/money';
 import { REWARD_ASSET } from './rewards.constants';
 import { utcDay } from './rewards.rules';
-import { big, int, iso } from './sql';
+import { big, num as int, iso } from '../../core/database/sql';
 import type { CreatorBudgetDto } from './dto/rewards.dto';
 
 const soft = (v: unknown) => formatAmount(big(v), REWARD_ASSET);

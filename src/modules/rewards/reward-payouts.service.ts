@@ -11,7 +11,7 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
 import { formatAmount } from '../ledger/money';
 import { PAYOUT_KIND, REWARD_ASSET, REWARDS_POOL, payoutKey, rewardTopic } from './rewards.constants';
-import { big, iso } from './sql';
+import { big, iso } from '../../core/database/sql';
 
 export interface PayoutJobData {
   rewardId: string;

@@ -6,7 +6,7 @@ import { badRequest, notFound } from '../../core/http/domain-error';
 import { decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { formatAmount, parseAmount } from '../ledger/money';
 import { REWARD_ASSET } from './rewards.constants';
-import { big, iso } from './sql';
+import { big, iso } from '../../core/database/sql';
 import type { UpdateRewardRuleDto } from './dto/rewards.dto';
 
 export interface RuleView {

@@ -19,7 +19,7 @@ import { RewardPayouts } from './reward-payouts.service';
 import { CreatorBudgets } from './creator-budgets.service';
 import { RewardRow, RewardsRepository } from './rewards.repository';
 import { RewardRules } from './reward-rules.service';
-import { big, int, iso } from './sql';
+import { big, num as int, iso } from '../../core/database/sql';
 import type { FundPoolDto, TriggerRewardDto } from './dto/rewards.dto';
 
 
