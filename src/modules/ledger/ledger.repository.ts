@@ -140,6 +140,11 @@ export class LedgerRepository {
     return this.exec(tx).query<{ asset: AssetSymbol; posted: string; held: string }>(`SELECT asset, posted, held FROM ledger_accounts WHERE user_id = $1`, [userId]);
   }
 
+  /** Every account of these users (for live balance updates). */
+  balancesOf(userIds: string[]): Promise<{ user_id: string; asset: AssetSymbol; posted: string; held: string }[]> {
+    return this.ds.query(`SELECT user_id, asset, posted, held FROM ledger_accounts WHERE user_id = ANY($1)`, [userIds]);
+  }
+
   /** A system account's posted and held amounts and how much was ever credited to it with `fundingKind`. */
   async systemAccount(key: string, fundingKind?: string): Promise<{ posted: bigint; held: bigint; funded: bigint } | null> {
     const [acct] = await this.ds.query(`SELECT id, posted, held FROM ledger_accounts WHERE account_key = $1`, [key]);

@@ -6,11 +6,11 @@ import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { withTransaction } from '../../core/database/transaction';
 import { JobHandler } from '../../core/queue/job-handler.decorator';
 import { JobsService } from '../../core/queue/jobs.service';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
+import { RewardEarned } from './rewards.events';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
 import { formatAmount } from '../ledger/money';
-import { PAYOUT_KIND, REWARD_ASSET, REWARDS_POOL, payoutKey, rewardTopic } from './rewards.constants';
+import { PAYOUT_KIND, REWARD_ASSET, REWARDS_POOL, payoutKey } from './rewards.constants';
 import { big, iso } from '../../core/database/sql';
 
 export interface PayoutJobData {
@@ -59,8 +59,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly ledger: LedgerService,
     private readonly jobs: JobsService,
-    private readonly realtime: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -208,8 +207,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
       createdAt: iso(row.created_at)!,
       paidAt: iso(row.paid_at),
     };
-    this.realtime.toUser(row.user_id, 'reward_earned', { userId: row.user_id, reward });
-    void this.pubsub.publish(rewardTopic(row.user_id), { rewardEarned: reward }).catch(() => undefined);
+    void this.announcer.announce(RewardEarned, { userId: row.user_id, reward }, { user: row.user_id });
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   TriggerResultGql,
   UpdateRewardRuleDto,
 } from './dto/rewards.dto';
-import { rewardTopic } from './rewards.constants';
+import { rewardTopic } from './rewards.events';
 import { RewardRules } from './reward-rules.service';
 import { RewardsService, RewardView } from './rewards.service';
 
