@@ -94,6 +94,44 @@ export class RewardsRepository {
     );
   }
 
+  // ----------------------------------------------------------- creator budgets
+
+  budgets(scopes: string[]): Promise<{ scope: string; amount: string; updated_at: Date }[]> {
+    return this.ds.query(`SELECT scope, amount, updated_at FROM reward_creator_budgets WHERE scope = ANY($1)`, [scopes]);
+  }
+
+  async creatorSpent(creatorId: string, day: string): Promise<string> {
+    const [s] = await this.ds.query(`SELECT spent FROM reward_creator_spend WHERE creator_id = $1 AND day = $2::date`, [creatorId, day]);
+    return s?.spent ?? '0';
+  }
+
+  async setBudget(scope: string, amount: bigint, actorId: string): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO reward_creator_budgets (scope, amount, updated_by) VALUES ($1, $2, $3)
+       ON CONFLICT (scope) DO UPDATE SET amount = EXCLUDED.amount, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+      [scope, amount.toString(), actorId],
+    );
+  }
+
+  async clearBudget(scope: string): Promise<void> {
+    await this.ds.query(`DELETE FROM reward_creator_budgets WHERE scope = $1`, [scope]);
+  }
+
+  /** Viewer → creator pairs with more than `threshold` rewards between two UTC days. */
+  farming(from: string, to: string, threshold: number): Promise<{ user_id: string; username: string; creator_id: string; creator_username: string; count: string; amount: string }[]> {
+    return this.ds.query(
+      `SELECT r.user_id, u.username, r.creator_id, c.username AS creator_username, COUNT(*) AS count, SUM(r.amount) AS amount
+       FROM rewards r JOIN users u ON u.id = r.user_id JOIN users c ON c.id = r.creator_id
+       WHERE r.creator_id IS NOT NULL AND r.day BETWEEN $1::date AND $2::date
+       GROUP BY r.user_id, u.username, r.creator_id, c.username
+       HAVING COUNT(*) > $3
+       ORDER BY COUNT(*) DESC, r.user_id LIMIT 50`,
+      [from, to, threshold],
+    );
+  }
+
+  // ----------------------------------------------------------------- analytics
+
   async grantedTotals(from: string, to: string): Promise<{ count: string; amount: string; users: string }> {
     const [totals] = await this.ds.query(`SELECT COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount, COUNT(DISTINCT user_id) AS users FROM rewards WHERE ${GRANTED}`, [from, to]);
     return totals;
