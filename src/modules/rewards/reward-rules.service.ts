@@ -6,6 +6,7 @@ import { badRequest, notFound } from '../../core/http/domain-error';
 import { decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { formatAmount, parseAmount } from '../ledger/money';
 import { REWARD_ASSET } from './rewards.constants';
+import { RewardsRepository, RuleRow } from './rewards.repository';
 import { big, iso } from '../../core/database/sql';
 import type { UpdateRewardRuleDto } from './dto/rewards.dto';
 
@@ -22,17 +23,6 @@ export interface RuleView {
   updatedAt: string;
 }
 
-interface RuleRow {
-  action: string;
-  description: string;
-  amount: string;
-  daily_cap: number;
-  cooldown_seconds: number;
-  enabled: boolean;
-  granted_by: 'client' | 'server';
-  target_required: boolean;
-  updated_at: Date;
-}
 
 export function toRuleView(r: RuleRow): RuleView {
   return {
@@ -57,15 +47,18 @@ export class RewardRules {
   /** `granted_by` and `target_required` never change after the migration: cached per action. */
   private readonly kinds = new Map<string, Pick<RuleRow, 'granted_by' | 'target_required'>>();
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: RewardsRepository,
+  ) {}
 
   async list(): Promise<RuleView[]> {
-    const rows: RuleRow[] = await this.ds.query(`SELECT * FROM reward_rules ORDER BY granted_by, action`);
+    const rows = await this.repo.rules();
     return rows.map(toRuleView);
   }
 
   async get(action: string): Promise<RuleView> {
-    const [r] = await this.ds.query(`SELECT * FROM reward_rules WHERE action = $1`, [action]);
+    const r = await this.repo.rule(action);
     if (!r) throw notFound(`No reward rule for action "${action}"`);
     return toRuleView(r);
   }
@@ -86,19 +79,14 @@ export class RewardRules {
     if (!set.length) throw badRequest('Nothing to change: send amount, dailyCap, cooldownSeconds, enabled or description');
     add('updated_by', actorId);
     return withTransaction(this.ds, async (tx) => {
-      const [before] = await tx.query<RuleRow>(`SELECT * FROM reward_rules WHERE action = $1 FOR UPDATE`, [action]);
+      const before = await this.repo.rule(action, tx);
       if (!before) throw notFound(`No reward rule for action "${action}"`);
-      const [after] = (await tx.run<RuleRow>(`UPDATE reward_rules SET ${set.join(', ')}, updated_at = now() WHERE action = $1 RETURNING *`, params)).rows;
+      const after = await this.repo.updateRule(tx, set, params);
       const snapshot = (r: RuleRow) => {
         const { updatedAt: _u, asset: _a, ...rest } = toRuleView(r);
         return rest;
       };
-      await tx.query(`INSERT INTO reward_rule_audit (action, actor_id, before, after) VALUES ($1, $2, $3, $4)`, [
-        action,
-        actorId,
-        JSON.stringify(snapshot(before)),
-        JSON.stringify(snapshot(after)),
-      ]);
+      await this.repo.auditRule(tx, action, actorId, snapshot(before), snapshot(after));
       return toRuleView(after);
     });
   }
@@ -107,13 +95,7 @@ export class RewardRules {
     await this.get(action);
     const limit = parseLimit(q.limit);
     const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^\d{1,19}$/.test(v));
-    const rows = await this.ds.query(
-      `SELECT a.id, a.action, a.actor_id, u.username AS actor_username, a.before, a.after, a.created_at
-       FROM reward_rule_audit a LEFT JOIN users u ON u.id = a.actor_id
-       WHERE a.action = $1 ${cursor ? 'AND a.id < $3' : ''}
-       ORDER BY a.id DESC LIMIT $2`,
-      cursor ? [action, limit + 1, cursor] : [action, limit + 1],
-    );
+    const rows = await this.repo.ruleAudit(action, limit + 1, cursor);
     return toPage(
       rows,
       limit,
@@ -133,17 +115,16 @@ export class RewardRules {
   async kind(action: string) {
     let k = this.kinds.get(action);
     if (!k) {
-      const [r] = await this.ds.query(`SELECT granted_by, target_required FROM reward_rules WHERE action = $1`, [action]);
+      const r = await this.repo.rule(action);
       if (!r) throw badRequest(`Unknown action "${action}"; see GET /api/rewards/rules`, { field: 'action' });
-      k = r as Pick<RuleRow, 'granted_by' | 'target_required'>;
+      k = { granted_by: r.granted_by, target_required: r.target_required };
       this.kinds.set(action, k);
     }
     return k;
   }
 
   async facts(action: string, tx?: Tx | null) {
-    const sql = `SELECT daily_cap, cooldown_seconds FROM reward_rules WHERE action = $1`;
-    const [r] = tx ? await tx.query(sql, [action]) : await this.ds.query(sql, [action]);
+    const r = await this.repo.rule(action, tx, false);
     return { action, dailyCap: r?.daily_cap ?? 0, cooldownSeconds: r?.cooldown_seconds ?? 0 };
   }
 }

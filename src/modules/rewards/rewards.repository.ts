@@ -4,6 +4,18 @@ import type { DataSource } from 'typeorm';
 import type { Tx } from '../../core/database/transaction';
 import type { DbTriggerStatus } from './rewards.rules';
 
+export interface RuleRow {
+  action: string;
+  description: string;
+  amount: string;
+  daily_cap: number;
+  cooldown_seconds: number;
+  enabled: boolean;
+  granted_by: 'client' | 'server';
+  target_required: boolean;
+  updated_at: Date;
+}
+
 export interface RewardRow {
   id: string;
   action: string;
@@ -91,6 +103,38 @@ export class RewardsRepository {
        ${cursor ? 'AND (created_at, id) < (SELECT c.created_at, c.id FROM rewards c WHERE c.id = $3 AND c.user_id = $1)' : ''}
        ORDER BY created_at DESC, id DESC LIMIT $2`,
       cursor ? [userId, limit, cursor] : [userId, limit],
+    );
+  }
+
+  // --------------------------------------------------------------------- rules
+
+  rules(): Promise<RuleRow[]> {
+    return this.ds.query(`SELECT * FROM reward_rules ORDER BY granted_by, action`);
+  }
+
+  /** One rule; in `tx` it is locked (FOR UPDATE) unless `lock` is false. */
+  async rule(action: string, tx?: Tx | null, lock = true): Promise<RuleRow | undefined> {
+    const sql = `SELECT * FROM reward_rules WHERE action = $1${tx && lock ? ' FOR UPDATE' : ''}`;
+    const [r] = tx ? await tx.query<RuleRow>(sql, [action]) : await this.ds.query(sql, [action]);
+    return r;
+  }
+
+  /** `set` are `column = $n` clauses over `params` ($1 is the action). */
+  async updateRule(tx: Tx, set: string[], params: unknown[]): Promise<RuleRow> {
+    return (await tx.run<RuleRow>(`UPDATE reward_rules SET ${set.join(', ')}, updated_at = now() WHERE action = $1 RETURNING *`, params)).rows[0];
+  }
+
+  async auditRule(tx: Tx, action: string, actorId: string, before: object, after: object): Promise<void> {
+    await tx.query(`INSERT INTO reward_rule_audit (action, actor_id, before, after) VALUES ($1, $2, $3, $4)`, [action, actorId, JSON.stringify(before), JSON.stringify(after)]);
+  }
+
+  ruleAudit(action: string, limit: number, before?: string | null): Promise<any[]> {
+    return this.ds.query(
+      `SELECT a.id, a.action, a.actor_id, u.username AS actor_username, a.before, a.after, a.created_at
+       FROM reward_rule_audit a LEFT JOIN users u ON u.id = a.actor_id
+       WHERE a.action = $1 ${before ? 'AND a.id < $3' : ''}
+       ORDER BY a.id DESC LIMIT $2`,
+      before ? [action, limit, before] : [action, limit],
     );
   }
 
