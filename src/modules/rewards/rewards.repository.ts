@@ -26,6 +26,16 @@ export interface RewardRow {
   paid_at: Date | null;
 }
 
+export interface PaidRow {
+  id: string;
+  user_id: string;
+  action: string;
+  target_id: string | null;
+  amount: string;
+  created_at: Date;
+  paid_at: Date;
+}
+
 export interface TriggerRow {
   status: DbTriggerStatus;
   reward_id: string | null;
@@ -40,6 +50,8 @@ export interface ActionSum {
   amount: string;
 }
 
+/** Advisory lock (transaction scope) that payout transactions take turns on. */
+const PAYOUT_LOCK = 7_245_100;
 const REWARD_COLUMNS = `id, action, target_id, amount, status, created_at, paid_at`;
 const GRANTED = `status IN ('queued', 'paid') AND day BETWEEN $1::date AND $2::date`;
 
@@ -103,6 +115,47 @@ export class RewardsRepository {
        ${cursor ? 'AND (created_at, id) < (SELECT c.created_at, c.id FROM rewards c WHERE c.id = $3 AND c.user_id = $1)' : ''}
        ORDER BY created_at DESC, id DESC LIMIT $2`,
       cursor ? [userId, limit, cursor] : [userId, limit],
+    );
+  }
+
+  // ------------------------------------------------------------------- payouts
+
+  async status(rewardId: string): Promise<'queued' | 'paid' | null> {
+    const [r] = await this.ds.query(`SELECT status FROM rewards WHERE id = $1`, [rewardId]);
+    return r?.status ?? null;
+  }
+
+  /** Locks the reward if it is still queued (waits for another payout holding it). */
+  async lockQueued(tx: Tx, rewardId: string): Promise<boolean> {
+    return (await tx.query(`SELECT id FROM rewards WHERE id = $1 AND status = 'queued' FOR UPDATE`, [rewardId])).length > 0;
+  }
+
+  /** Marks the reward and up to `others` queued rewards no other payout holds as paid. */
+  async markBatchPaid(tx: Tx, rewardId: string, others: number): Promise<PaidRow[]> {
+    const res = await tx.run<PaidRow>(
+      `UPDATE rewards SET status = 'paid', paid_at = clock_timestamp(), last_error = NULL, attempts = attempts + 1
+       WHERE id = $1 OR id IN (
+         SELECT id FROM rewards WHERE status = 'queued' AND id <> $1 AND last_error IS NULL
+         ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id, user_id, action, target_id, amount, created_at, paid_at`,
+      [rewardId, others],
+    );
+    return res.rows;
+  }
+
+  /** Payout transactions of all instances take turns from here until COMMIT (advisory lock). */
+  async takePayoutTurn(tx: Tx): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock($1)`, [PAYOUT_LOCK]);
+  }
+
+  async recordFailure(rewardId: string, message: string): Promise<void> {
+    await this.ds.query(`UPDATE rewards SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND status = 'queued'`, [rewardId, message]);
+  }
+
+  queuedOlderThan(seconds: number): Promise<{ id: string }[]> {
+    return this.ds.query(
+      `SELECT id FROM rewards WHERE status = 'queued' AND created_at <= now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
+      [seconds],
     );
   }
 
