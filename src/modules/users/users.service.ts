@@ -78,4 +78,9 @@ export class UsersService {
   async exists(id: string): Promise<boolean> {
     return (await this.users.count({ where: { id } })) > 0;
   }
+
+  /** Whether a username is taken, ignoring case (as the unique index on lower(username) does). */
+  async usernameTaken(name: string): Promise<boolean> {
+    return (await this.users.query(`SELECT 1 FROM users WHERE lower(username) = lower($1)`, [name])).length > 0;
+  }
 }
