@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { createApp } from './bootstrap';
 import { drainInstance } from './core/shutdown';
-import { ConfigError, loadConfig } from './core/config/config';
+import { loadConfig } from './core/config/config';
+import { ConfigError } from './core/config/env-reader';
 import { startEmbeddedPostgres } from './core/database/embedded-postgres';
 import { ensureLocalRedis, EmbeddedSetupError } from './core/redis/local-redis';
 

@@ -6,7 +6,7 @@ import { dbUrl, TEST_REDIS_URL } from './harness/env';
 import { closeClients, connectSocket, emitAck, http, nextEvent, registerUser, TestUser } from './harness/clients';
 
 // Fast heartbeats so the test does not wait for the production defaults (3 s / 10 s).
-// Set before the app is built: the presence service reads them at construction.
+// The in-process app gets them through its configuration, the child process through its environment.
 process.env.PRESENCE_HEARTBEAT_MS = '300';
 process.env.PRESENCE_TTL_MS = '1500';
 
@@ -20,7 +20,7 @@ describe('an instance that dies', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    a = await startTestApp();
+    a = await startTestApp({ env: { PRESENCE_HEARTBEAT_MS: process.env.PRESENCE_HEARTBEAT_MS!, PRESENCE_TTL_MS: process.env.PRESENCE_TTL_MS! } });
   });
   afterAll(async () => {
     await closeClients();

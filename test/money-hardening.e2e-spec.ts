@@ -6,7 +6,7 @@ import { TEST_REDIS_URL } from './harness/env';
 import { closeClients, gql, http, loginAdmin, registerUser, TestUser } from './harness/clients';
 import { deposit, transfer } from './harness/money';
 import { verifyLedger } from '../src/modules/ledger/ledger-verifier';
-import { LedgerService } from '../src/modules/ledger/ledger.service';
+import { LedgerRepository } from '../src/modules/ledger/ledger.repository';
 import { PasswordService } from '../src/modules/auth/password.service';
 
 /**
@@ -55,7 +55,7 @@ describe('money hardening', () => {
   it('keeps the ledger account-id cache bounded (LRU)', async () => {
     const users = await Promise.all(Array.from({ length: 12 }, () => registerUser(t)));
     for (const u of users) await deposit(t, admin, u.id, 'USD', '1.00');
-    const cache = (t.app.get(LedgerService) as unknown as { accountIds: { size: number } }).accountIds;
+    const cache = (t.app.get(LedgerRepository) as unknown as { accountIds: { size: number } }).accountIds;
     expect(cache.size).toBeLessThanOrEqual(10);
     // Evicted accounts are read back from the database: money still moves.
     expect((await transfer(t, users[0], { toUserId: users[1].id, asset: 'USD', amount: '0.50' }).expect(201)).body.amount).toBe('0.50');

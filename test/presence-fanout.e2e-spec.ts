@@ -5,7 +5,7 @@ import { closeClients, collect, connectSocket, emitAck, http, nextEvent, registe
  * Issue 11, point 9: presence fan-out is bounded. A user's changes are coalesced (announced as
  * their net effect), status changes are rate limited per user, and rooms above
  * PRESENCE_ROOM_FANOUT_MAX_MEMBERS do not push presence to their members.
- * These knobs are read from the process environment by the presence and chat modules.
+ * These knobs are part of AppConfig (`messaging.presence`), passed to the test app's configuration.
  */
 describe('presence fan-out bounds', () => {
   const knobs: Record<string, string> = {
@@ -13,23 +13,14 @@ describe('presence fan-out bounds', () => {
     PRESENCE_ROOM_FANOUT_MAX_MEMBERS: '3',
     PRESENCE_COALESCE_MS: '300',
   };
-  const saved: Record<string, string | undefined> = {};
   let t: TestApp;
 
   beforeAll(async () => {
-    for (const [k, v] of Object.entries(knobs)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-    t = await startTestApp();
+    t = await startTestApp({ env: knobs });
   });
   afterAll(async () => {
     await closeClients();
     await t.close();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   });
 
   const room = (owner: TestUser, members: TestUser[]) =>

@@ -20,7 +20,7 @@ import {
 import { balanceOf, deposit } from './harness/money';
 import { verifyLedger } from '../src/modules/ledger/ledger-verifier';
 import { BookCacheService } from '../src/modules/trading/book-cache.service';
-import { TradingService } from '../src/modules/trading/trading.service';
+import { PairWriter } from '../src/modules/trading/pair-writer';
 
 type Body = Record<string, unknown>;
 
@@ -440,7 +440,7 @@ describe('trading board', () => {
   it('group-commits concurrent placements of a pair; an unfunded order among them fails alone', async () => {
     const rich = await Promise.all(Array.from({ length: 4 }, () => user([['USD', '10000.00'], ['ETH', '10']])));
     const poor = await user([['USD', '1.00']]);
-    const trading = a.app.get(TradingService);
+    const trading = a.app.get(PairWriter);
     const before = { ...trading.batchStats };
     const jobs: Promise<any>[] = [];
     for (let i = 0; i < 24; i++) {
@@ -466,7 +466,7 @@ describe('trading board', () => {
 
   it('pairs that settle the same accounts at once, on two instances, never deadlock', async () => {
     const traders = await Promise.all(Array.from({ length: 6 }, () => user([['USD', '100000.00'], ['USDT', '100000'], ['BTC', '10'], ['ETH', '100']])));
-    const trading = [a, b].map((t) => t.app.get(TradingService));
+    const trading = [a, b].map((t) => t.app.get(PairWriter));
     const before = trading.map((x) => ({ ...x.batchStats }));
     const pairs = [
       { pairId: 'BTC-USD', price: (k: number) => `${30000 + k}.00`, quantity: '0.0100' },
@@ -505,7 +505,7 @@ describe('trading board', () => {
     await place(u, { ...body, price: '20001.00', clientOrderId: 'my-order-7' }).expect(409);
     expect(await bal(u, 'USD')).toBe('1000.00/400.00');
     // The same clientOrderId many times at once: one order, the others answer with it.
-    const trading = a.app.get(TradingService);
+    const trading = a.app.get(PairWriter);
     const fallbacks = trading.batchStats.fallbacks;
     const racing = await Promise.all([
       ...Array.from({ length: 5 }, () => place(u, { ...body, clientOrderId: 'race-1' })),

@@ -1,4 +1,4 @@
-import type { Role } from '../../modules/users/entities/user.entity';
+import type { Role } from './roles';
 
 /** Who is asking, as proven by a verified access token. */
 export interface AuthUser {

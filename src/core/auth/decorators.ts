@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
-import type { Role } from '../../modules/users/entities/user.entity';
+import type { Role } from './roles';
 import type { AuthUser } from './auth-user';
 
 export const IS_PUBLIC = 'softchat:isPublic';

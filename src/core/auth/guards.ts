@@ -4,7 +4,7 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 import { AuthGuard } from '@nestjs/passport';
 import { DomainError } from '../http/domain-error';
 import { IS_PUBLIC, ROLES_KEY, userFromContext } from './decorators';
-import type { Role } from '../../modules/users/entities/user.entity';
+import type { Role } from './roles';
 import { TokenService } from './token.service';
 
 /**

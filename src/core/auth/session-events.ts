@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisService } from '../redis/redis.service';
-import type { Role } from '../../modules/users/entities/user.entity';
+import type { Role } from './roles';
 
 /**
  * Something that changes rights held by long-lived connections (contract §2). A role change

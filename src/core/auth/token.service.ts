@@ -8,7 +8,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { AccessTokenPayload, AuthUser } from './auth-user';
 import { DomainError } from '../http/domain-error';
-import type { Role } from '../../modules/users/entities/user.entity';
+import type { Role } from './roles';
 
 export const JWT_ALGORITHM = 'HS256' as const;
 

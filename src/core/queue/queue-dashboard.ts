@@ -9,11 +9,19 @@ import { sendError } from '../http/all-exceptions.filter';
 import { correlationIdOf } from '../http/correlation';
 import { DomainError } from '../http/domain-error';
 import { JobsService } from './jobs.service';
-import { UsersService } from '../../modules/users/users.service';
-import { PasswordService } from '../../modules/auth/password.service';
-import { LoginThrottleService } from '../../modules/auth/login-throttle.service';
+import type { Role } from '../auth/roles';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+/**
+ * How the dashboard checks an email and password. Core imports nothing from `modules/`: the
+ * auth module provides this token (checked like a login and throttled like one).
+ */
+export const DASHBOARD_AUTHENTICATOR = Symbol('DASHBOARD_AUTHENTICATOR');
+export interface DashboardAuthenticator {
+  /** The user's roles if the credentials are valid, null if not; throws a DomainError (429) when throttled. */
+  checkPassword(email: string, password: string, ip: string): Promise<{ roles: Role[] } | null>;
+}
 
 /**
  * The BullMQ dashboard, for admins only. Browsers sign in with HTTP Basic (an admin's email
@@ -22,9 +30,7 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 export function mountQueueDashboard(app: INestApplication) {
   const jobs = app.get(JobsService);
   const tokens = app.get(TokenService);
-  const users = app.get(UsersService);
-  const passwords = app.get(PasswordService);
-  const throttle = app.get(LoginThrottleService);
+  const authenticator = app.get<symbol, DashboardAuthenticator>(DASHBOARD_AUTHENTICATOR);
 
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
@@ -55,13 +61,8 @@ export function mountQueueDashboard(app: INestApplication) {
       const sep = decoded.indexOf(':');
       const email = decoded.slice(0, sep).trim().toLowerCase();
       const password = decoded.slice(sep + 1);
-      const ip = req.ip ?? 'unknown';
-      await throttle.consumeLogin(email, ip);
-      const user = sep > 0 ? await users.findByEmailWithSecret(email) : null;
-      // An unknown email costs the same argon2 verification as a wrong password: timing tells nothing.
-      const valid = user ? await passwords.verify(user.passwordHash, password) : (await passwords.verifyDummy(password), false);
-      if (!user || !valid) return challenge();
-      await throttle.refundLogin(email, ip);
+      const user = await authenticator.checkPassword(email, password, req.ip ?? 'unknown');
+      if (!user) return challenge();
       if (!user.roles.includes('admin')) return sendError(res, 403, 'Forbidden', 'Admins only', correlationIdOf(req));
       if (basicCache.size > 1000) basicCache.clear();
       basicCache.set(cacheKey, Date.now() + 60_000);

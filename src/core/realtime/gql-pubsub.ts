@@ -23,7 +23,8 @@ export class GqlPubSub implements OnApplicationShutdown {
     return parts.join(':');
   }
 
-  publish(topic: string, payload: unknown): Promise<void> {
+  /** Low level: feature code announces through `Announcer` with an event from its `<module>.events.ts`. */
+  publish(topic: string, payload: object): Promise<void> {
     return this.pubsub.publish(this.prefix + topic, payload);
   }
 

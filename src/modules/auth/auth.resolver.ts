@@ -4,7 +4,7 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import type { GqlContext } from '../../core/graphql/graphql.config';
 import { AuthService, ClientInfo } from './auth.service';
-import { userUpdatedTopic } from '../users/user-events';
+import { userUpdatedTopic } from '../users/users.events';
 import { AuthResult, AuthUserView, LoginDto, RegisterDto } from './dto/auth.dto';
 
 

@@ -68,7 +68,7 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   private async usernameFree(name: string) {
-    return !(await this.ds.query(`SELECT 1 FROM users WHERE lower(username) = lower($1)`, [name])).length;
+    return !(await this.users.usernameTaken(name));
   }
 
   async register(dto: RegisterDto, client: ClientInfo): Promise<AuthTokens> {

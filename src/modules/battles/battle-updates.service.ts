@@ -1,18 +1,13 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
 import { userRoom } from '../../core/realtime/events';
 import { RedisService } from '../../core/redis/redis.service';
 import { NotificationsService } from '../notifications/notifications.service';
 import { BattleViewersService } from './battle-viewers.service';
 import type { BattleUpdateView } from './battle.views';
+import { BattleEnded, BattleUpdated, battleRoom } from './battles.events';
 import { BattlesRepository } from './battles.repository';
-
-/** Socket.IO room of a battle's viewers. */
-export const battleRoom = (battleId: string) => `battle:${battleId}`;
-/** GraphQL topic of `battleUpdated(battleId)`. */
-export const battleTopic = (battleId: string) => `battles:${battleId}`;
 
 /** At most one `battle_update` per battle per window, across all instances: a few a second. */
 export const UPDATE_WINDOW_MS = 250;
@@ -57,8 +52,7 @@ export class BattleUpdatesService implements OnModuleDestroy {
     private readonly redisService: RedisService,
     private readonly repo: BattlesRepository,
     private readonly viewers: BattleViewersService,
-    private readonly realtime: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     private readonly notifications: NotificationsService,
   ) {
     const client = redisService.client as GateRedis;
@@ -128,8 +122,7 @@ export class BattleUpdatesService implements OnModuleDestroy {
   private async emit(battleId: string, also: string[] = []) {
     const s = await this.snapshot(battleId);
     if (!s) return;
-    this.realtime.toRoom([battleRoom(battleId), ...also], 'battle_update', s);
-    await this.pubsub.publish(battleTopic(battleId), { battleUpdated: s });
+    await this.announcer.announce(BattleUpdated, s, { room: [battleRoom(battleId), ...also] });
   }
 
   /**
@@ -140,12 +133,11 @@ export class BattleUpdatesService implements OnModuleDestroy {
   async ended(battleId: string, result: { title: string; createdBy: string; winnerId: string | null; winnerIds: string[]; resultHash: string; participantIds: string[] }) {
     const rooms = result.participantIds.map(userRoom);
     await this.emit(battleId, rooms);
-    this.realtime.toRoom([battleRoom(battleId), ...rooms], 'battle_ended', {
-      battleId,
-      winnerId: result.winnerId,
-      resultHash: result.resultHash,
-      winnerIds: result.winnerIds,
-    });
+    void this.announcer.announce(
+      BattleEnded,
+      { battleId, winnerId: result.winnerId, resultHash: result.resultHash, winnerIds: result.winnerIds },
+      { room: [battleRoom(battleId), ...rooms] },
+    );
     const outcome = result.winnerId ? 'a winner' : result.winnerIds.length ? 'a draw' : 'no votes';
     await this.notifications
       .notify(

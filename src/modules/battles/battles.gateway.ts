@@ -7,7 +7,7 @@ import { badRequest } from '../../core/http/domain-error';
 import { RealtimeGateway, ok } from '../../core/realtime/realtime-gateway.decorator';
 import { BattleViewersService } from './battle-viewers.service';
 import { BattleVotesService } from './battle-votes.service';
-import { battleRoom } from './battle-updates.service';
+import { battleRoom } from './battles.events';
 import { BattlesService } from './battles.service';
 import { BattleRefDto, BattleVoteDto } from './dto/battles.dto';
 

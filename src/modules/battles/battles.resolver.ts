@@ -5,7 +5,7 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { BattleVotesService } from './battle-votes.service';
-import { battleTopic } from './battle-updates.service';
+import { battleTopic } from './battles.events';
 import type { BattleUpdateView } from './battle.views';
 import { BattlesService } from './battles.service';
 import { BattleGql, BattlePageGql, BattlesQueryDto, BattleUpdateGql, BattleVoteLogGql, CreateBattleDto } from './dto/battles.dto';

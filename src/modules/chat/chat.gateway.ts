@@ -5,7 +5,7 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { RealtimeGateway, ok } from '../../core/realtime/realtime-gateway.decorator';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { ChatService } from './chat.service';
-import { chatRoomChannel } from './chat.topics';
+import { chatRoomChannel } from './chat.events';
 import { JoinRoomDto, MarkRoomReadDto, RoomRefDto, SendMessageDto } from './dto/chat.dto';
 
 /**

@@ -1,20 +1,19 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { PresenceModule } from '../presence/presence.module';
 import { ChatController } from './chat.controller';
 import { ChatGateway } from './chat.gateway';
 import { ChatResolver } from './chat.resolver';
 import { ChatService } from './chat.service';
+import { ChatRepository } from './chat.repository';
+import { ChatRooms } from './chat.rooms';
+import { ChatMessages } from './chat.messages';
 import { ChatPresenceRelay } from './presence-relay.service';
 import { TypingService } from './typing.service';
-import { ChatMessageEntity } from './entities/chat-message.entity';
-import { ChatRoomEntity } from './entities/chat-room.entity';
-import { ChatRoomMemberEntity } from './entities/chat-room-member.entity';
 
 @Module({
-  imports: [PresenceModule, TypeOrmModule.forFeature([ChatRoomEntity, ChatRoomMemberEntity, ChatMessageEntity])],
+  imports: [PresenceModule],
   controllers: [ChatController],
-  providers: [ChatService, TypingService, ChatGateway, ChatResolver, ChatPresenceRelay],
+  providers: [ChatService, ChatRepository, ChatRooms, ChatMessages, TypingService, ChatGateway, ChatResolver, ChatPresenceRelay],
   exports: [ChatService],
 })
 export class ChatModule {}

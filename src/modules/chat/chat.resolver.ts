@@ -3,9 +3,10 @@ import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/
 import { CurrentUser } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { ChatService, MessageView } from './chat.service';
-import { isLeftSignal, leftTopic, messageTopic, typingTopic } from './chat.topics';
-import { guardIterator } from './common/iterators';
+import { ChatService } from './chat.service';
+import type { MessageView } from './chat.views';
+import { isLeftSignal, leftTopic, messageTopic, typingTopic } from './chat.events';
+import { guardIterator } from './guard-iterator';
 import { ChatMessagesArgs, CreateRoomDto, PageQueryDto, SendMessageBodyDto } from './dto/chat.dto';
 import {
   ChatMessagePageType,
@@ -16,7 +17,7 @@ import {
   ChatRoomUserType,
   ChatTypingType,
 } from './dto/chat.types';
-import type { TypingEvent } from './typing.service';
+import type { TypingEvent } from './chat.events';
 
 type MessagePayload = { messageAdded?: MessageView; messagesAdded?: MessageView[] };
 

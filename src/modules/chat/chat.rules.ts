@@ -25,3 +25,10 @@ export function checkRoomName(name: unknown): string {
 }
 
 export const CLIENT_MESSAGE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Longest message content (characters). */
+export const MAX_CONTENT_LENGTH = 4000;
+/** Typing stops by itself after this much silence (CONTRACT §4: 5 s). */
+export const TYPING_TTL_MS = 5000;
+/** At most this many missed messages come with a `join_room` ack; the rest via REST `afterSeq`. */
+export const CATCH_UP_LIMIT = 200;

@@ -1,31 +1,10 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import type Redis from 'ioredis';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { RedisService } from '../../core/redis/redis.service';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { ChatSettings, chatSettings } from './chat.settings';
-import { chatRoomChannel, typingTopic } from './chat.topics';
-
-/**
- * Takes every entry whose expiry has passed and removes it in the same atomic step, so when
- * several instances sweep at once each expired entry is claimed (and announced) exactly once.
- * KEYS: the typing zset. ARGV: now (ms), max entries.
- */
-const SWEEP_LUA = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
-return due
-`;
-
-interface TypingRedis extends Redis {
-  softchatTypingSweep(key: string, now: number, max: number): Promise<string[]>;
-}
-
-export interface TypingEvent {
-  roomId: string;
-  userId: string;
-  typing: boolean;
-}
+import { Announcer } from '../../core/realtime/announce';
+import { TYPING_TTL_MS } from './chat.rules';
+import { TYPING_SWEEP_LUA, TypingRedis } from './chat.scripts';
+import { chatRoomChannel, TypingEvent, TypingStarted, TypingStopped } from './chat.events';
 
 /**
  * Typing state lives in one Redis sorted set (member `roomId|userId`, score = expiry), not in
@@ -36,7 +15,6 @@ export interface TypingEvent {
 @Injectable()
 export class TypingService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Typing');
-  private readonly settings: ChatSettings = chatSettings();
   private readonly redis: TypingRedis;
   /** The Redis sorted set holding every typing entry (also used by the send path). */
   readonly key: string;
@@ -46,23 +24,23 @@ export class TypingService implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     redisService: RedisService,
-    private readonly publisher: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const client = redisService.client as TypingRedis;
     if (!(client as unknown as Record<string, unknown>).softchatTypingSweep) {
-      client.defineCommand('softchatTypingSweep', { numberOfKeys: 1, lua: SWEEP_LUA });
+      client.defineCommand('softchatTypingSweep', { numberOfKeys: 1, lua: TYPING_SWEEP_LUA });
     }
     this.redis = client;
     this.key = redisService.key('chat', 'typing');
   }
 
   get ttlMs() {
-    return this.settings.typingTtlMs;
+    return TYPING_TTL_MS;
   }
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => void this.tick(), this.settings.typingSweepMs);
+    this.timer = setInterval(() => void this.tick(), this.config.messaging.chat.typingSweepMs);
     this.timer.unref();
   }
 
@@ -96,7 +74,7 @@ export class TypingService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** (Re)starts the 5 s window; announces only when the user was not already typing. */
   async start(roomId: string, userId: string): Promise<boolean> {
-    const added = await this.redis.zadd(this.key, Date.now() + this.settings.typingTtlMs, `${roomId}|${userId}`);
+    const added = await this.redis.zadd(this.key, Date.now() + TYPING_TTL_MS, `${roomId}|${userId}`);
     if (added === 1) this.announce({ roomId, userId, typing: true });
     return added === 1;
   }
@@ -122,10 +100,6 @@ export class TypingService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private announce(e: TypingEvent) {
-    this.publisher.toRoomExceptUser(chatRoomChannel(e.roomId), e.userId, e.typing ? 'typing_started' : 'typing_stopped', {
-      roomId: e.roomId,
-      userId: e.userId,
-    });
-    this.pubsub.publish(typingTopic(e.roomId), { typingChanged: e }).catch((err) => this.logger.warn(`typing publish failed: ${err.message}`));
+    void this.announcer.announce(e.typing ? TypingStarted : TypingStopped, e, { roomExceptUser: [chatRoomChannel(e.roomId), e.userId] });
   }
 }

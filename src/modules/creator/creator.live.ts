@@ -3,13 +3,10 @@ import type { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { JobHandler } from '../../core/queue/job-handler.decorator';
 import { JobsService } from '../../core/queue/jobs.service';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { Announcer } from '../../core/realtime/announce';
 import { RedisService } from '../../core/redis/redis.service';
+import { CreatorStatsUpdated } from './creator.events';
 import { StatsService } from './stats.service';
-
-/** GraphQL topics. */
-export const statsTopic = (creatorId: string) => `creator:stats:${creatorId}`;
-export const tipsTopic = (creatorId: string) => `creator:tips:${creatorId}`;
 
 interface PublishJob {
   creatorId: string;
@@ -43,7 +40,7 @@ export class CreatorLive {
     private readonly stats: StatsService,
     private readonly jobs: JobsService,
     private readonly redis: RedisService,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.intervalMs = config.creator.statsIntervalMs;
@@ -125,6 +122,6 @@ export class CreatorLive {
     await redis.set(last, String(startedAt), 'PX', this.intervalMs * 10);
     await this.stats.achieve(creatorId);
     const stats = await this.stats.compute(creatorId, startedAt);
-    await this.pubsub.publish(statsTopic(creatorId), { creatorStatsUpdated: stats });
+    await this.announcer.announce(CreatorStatsUpdated, stats, { none: true });
   }
 }

@@ -4,7 +4,7 @@ import { CurrentUser, Public } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { statsTopic, tipsTopic } from './creator.live';
+import { statsTopic, tipsTopic } from './creator.events';
 import type { CreatorStats, TipView } from './creator.views';
 import {
   CreatorCardGql,

@@ -7,11 +7,11 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { withTransaction } from '../../core/database/transaction';
 import { badRequest, conflict, notFound, unprocessable } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
 import { NotificationsService } from '../notifications/notifications.service';
-import { CreatorLive, tipsTopic } from './creator.live';
+import { TipReceived } from './creator.events';
+import { CreatorLive } from './creator.live';
 import { CreatorRepository, TipRow } from './creator.repository';
 import { planTip, TipPlan } from './creator.rules';
 import { TipView, toTip } from './creator.views';
@@ -45,8 +45,7 @@ export class TipsService {
     private readonly ledger: LedgerService,
     private readonly stats: StatsService,
     private readonly live: CreatorLive,
-    private readonly publisher: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     private readonly notifications: NotificationsService,
   ) {}
 
@@ -118,8 +117,7 @@ export class TipsService {
   }
 
   private async announce(tip: TipView): Promise<void> {
-    this.publisher.toUser(tip.creatorId, 'tip_received', { tip });
-    this.pubsub.publish(tipsTopic(tip.creatorId), { tipReceived: tip }).catch((e) => this.logger.warn(`tipReceived publish failed: ${e.message}`));
+    void this.announcer.announce(TipReceived, tip, { user: tip.creatorId });
     const note = tip.message ? `: “${tip.message}”` : '';
     await this.notifications
       .notify(

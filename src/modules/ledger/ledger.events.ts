@@ -1,8 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { Announcer, audienceUsers, defineEvent } from '../../core/realtime/announce';
+import { LedgerRepository } from './ledger.repository';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
 import { formatAmount } from './money';
 import type { TransferRecord } from './ledger.types';
@@ -30,6 +28,23 @@ export interface TransactionCompletedView {
 export const balanceTopic = (userId: string) => `balance:${userId}`;
 export const transactionTopic = (userId: string) => `transaction:${userId}`;
 
+export interface BalancesView {
+  userId: string;
+  balances: BalanceView[];
+}
+
+/** One user's balances changed: `balance_update` to their sockets, `balanceUpdated` on their GraphQL topic. */
+export const BalanceUpdated = defineEvent<BalancesView>({
+  socket: 'balance_update',
+  graphql: { topic: (b) => balanceTopic(b.userId), field: 'balanceUpdated' },
+});
+
+/** A movement committed: `transaction_complete` to both parties' sockets, `transactionCompleted` on each one's topic. */
+export const TransactionCompleted = defineEvent<TransactionCompletedView>({
+  socket: 'transaction_complete',
+  graphql: (view, audience) => audienceUsers(audience).map((u) => [transactionTopic(u), { transactionCompleted: view }] as const),
+});
+
 /**
  * Live updates after a ledger commit: `balance_update` (coalesced per user over a few ms, so a
  * burst of movements costs one balance read) and `transaction_complete` to both parties, on
@@ -42,9 +57,8 @@ export class LedgerEvents implements OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
-    private readonly realtime: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly repo: LedgerRepository,
+    private readonly announcer: Announcer,
   ) {}
 
   transferred(t: TransferRecord, fromUserId: string | null, toUserId: string | null) {
@@ -61,10 +75,7 @@ export class LedgerEvents implements OnModuleDestroy {
       },
     };
     const users = [...new Set([fromUserId, toUserId].filter((x): x is string => !!x))];
-    if (users.length) {
-      this.realtime.toUser(users, 'transaction_complete', view);
-      for (const u of users) void this.pubsub.publish(transactionTopic(u), { transactionCompleted: view }).catch(() => undefined);
-    }
+    if (users.length) void this.announcer.announce(TransactionCompleted, view, { users });
     this.balancesChanged(users);
   }
 
@@ -79,15 +90,11 @@ export class LedgerEvents implements OnModuleDestroy {
     this.pending = new Set();
     if (!users.length) return;
     try {
-      const rows: { user_id: string; asset: AssetSymbol; posted: string; held: string }[] = await this.ds.query(
-        `SELECT user_id, asset, posted, held FROM ledger_accounts WHERE user_id = ANY($1)`,
-        [users],
-      );
+      const rows = await this.repo.balancesOf(users);
       for (const userId of users) {
         const mine = new Map(rows.filter((r) => r.user_id === userId).map((r) => [r.asset, r]));
         const balances = ASSET_SYMBOLS.map((asset) => toBalanceView(asset, mine.get(asset)));
-        this.realtime.toUser(userId, 'balance_update', { userId, balances });
-        void this.pubsub.publish(balanceTopic(userId), { balanceUpdated: { userId, balances } }).catch(() => undefined);
+        void this.announcer.announce(BalanceUpdated, { userId, balances }, { user: userId });
       }
     } catch (e) {
       this.logger.warn({ err: e }, 'could not publish balance updates');

@@ -1,43 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../../core/config/config';
+import { AccountRow, HistoryRow, HoldRow, LedgerRepository, LockRequest, toHoldRecord } from './ledger.repository';
 import { AutoCommit, Executor, inTransaction, pgCode, Tx } from '../../core/database/transaction';
 import { badRequest, conflict, DomainError, notFound } from '../../core/http/domain-error';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
 import { formatAmount } from './money';
-import {
-  AccountRef,
-  Balance,
-  HoldInput,
-  HoldRecord,
-  NEGATIVE_ALLOWED,
-  PostHoldInput,
-  TransferInput,
-  TransferRecord,
-  accountKey,
-} from './ledger.types';
+import { AccountRef, Balance, HoldInput, HoldRecord, PostHoldInput, SystemPurpose, TransferInput, TransferRecord, accountKey } from './ledger.types';
 import { LedgerEvents } from './ledger.events';
-
-interface AccountRow {
-  id: string;
-  account_key: string;
-  user_id: string | null;
-}
-
-interface HoldRow {
-  id: string;
-  idempotency_key: string | null;
-  account_id: string;
-  asset: AssetSymbol;
-  amount: string;
-  remaining: string;
-  status: HoldRecord['status'];
-  kind: string;
-  reference: string | null;
-  user_id: string | null;
-}
 
 export class InsufficientFundsError extends DomainError {
   constructor(asset: AssetSymbol, needed: bigint) {
@@ -57,19 +27,11 @@ export class InsufficientFundsError extends DomainError {
  */
 @Injectable()
 export class LedgerService {
-  /**
-   * account_key → id, filled only after the creating transaction committed. Bounded (LRU): a
-   * miss costs one indexed SELECT, so the cache only saves round trips for busy accounts.
-   */
-  private readonly accountIds: LRUCache<string, AccountRow>;
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LedgerRepository,
     private readonly events: LedgerEvents,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.accountIds = new LRUCache({ max: config.ledger.accountCacheSize });
-  }
+  ) {}
 
   // ---------------------------------------------------------------- transfers
 
@@ -83,7 +45,7 @@ export class LedgerService {
       throw badRequest('A transfer needs two different accounts');
     }
     const exec: Executor = tx ?? new AutoCommit(this.ds);
-    const [from, to] = await this.ensureAccounts(exec, [input.from, input.to], input.asset);
+    const [from, to] = await this.repo.ensureAccounts(exec, [input.from, input.to], input.asset);
     const record = await this.post(exec, {
       key: input.key,
       kind: input.kind,
@@ -117,7 +79,7 @@ export class LedgerService {
   ): Promise<TransferRecord> {
     let row: { transfer_id: string; created_at: Date; replayed: boolean };
     try {
-      [row] = await exec.query(`SELECT * FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+      [row] = await this.repo.post(exec, [
         p.key,
         p.kind,
         p.from.id,
@@ -160,29 +122,18 @@ export class LedgerService {
   hold(input: HoldInput, tx?: Tx | null): Promise<HoldRecord> {
     this.checkAmount(input.amount);
     return inTransaction(this.ds, tx, async (t) => {
-      const [account] = await this.ensureAccounts(t, [input.account], input.asset);
-      const inserted = await t.query<HoldRow>(
-        `INSERT INTO ledger_holds (idempotency_key, account_id, asset, amount, remaining, kind, reference)
-         VALUES ($1, $2, $3, $4, $4, $5, $6)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING *`,
-        [input.key, account.id, input.asset, input.amount.toString(), input.kind, input.reference ?? null],
-      );
+      const [account] = await this.repo.ensureAccounts(t, [input.account], input.asset);
+      const inserted = await this.repo.insertHold(t, input.key, account.id, input.asset, input.amount, input.kind, input.reference ?? null);
       if (!inserted.length) {
-        const existing = await this.holdByKey(t, input.key);
+        const existing = await this.repo.holdByKey(t, input.key);
         if (existing.account_id !== account.id || existing.asset !== input.asset || BigInt(existing.amount) !== input.amount) {
           throw conflict('Idempotency key was already used for a different hold');
         }
-        return this.toHold(existing, true);
+        return toHoldRecord(existing, true);
       }
-      const res = await t.run(
-        `UPDATE ledger_accounts SET held = held + $2, updated_at = now()
-         WHERE id = $1 AND (allow_negative OR posted - held >= $2)`,
-        [account.id, input.amount.toString()],
-      );
-      if (res.affected !== 1) throw new InsufficientFundsError(input.asset, input.amount);
+      if (!(await this.repo.reserve(t, account.id, input.amount))) throw new InsufficientFundsError(input.asset, input.amount);
       if (account.user_id) t.afterCommit(() => this.events.balancesChanged([account.user_id!]));
-      return this.toHold({ ...inserted[0], user_id: account.user_id }, false);
+      return toHoldRecord({ ...inserted[0], user_id: account.user_id }, false);
     });
   }
 
@@ -194,8 +145,8 @@ export class LedgerService {
     this.checkAmount(input.amount);
     return inTransaction(this.ds, tx, async (t) => {
       const hold = await this.lockHold(t, input.holdId);
-      const [to] = await this.ensureAccounts(t, [input.to], hold.asset);
-      const replay = await t.query(`SELECT 1 FROM ledger_transfers WHERE idempotency_key = $1`, [input.key]);
+      const [to] = await this.repo.ensureAccounts(t, [input.to], hold.asset);
+      const replay = await this.repo.transferExists(t, input.key);
       if (replay.length) {
         return this.replayTransfer(t, input.key, {
           kind: input.kind,
@@ -213,10 +164,7 @@ export class LedgerService {
       const left = remaining - input.amount;
       const release = input.final ? left : 0n;
       const closes = left - release === 0n;
-      await t.query(
-        `UPDATE ledger_holds SET remaining = $2, status = $3, updated_at = now() WHERE id = $1`,
-        [hold.id, (left - release).toString(), closes ? 'posted' : 'pending'],
-      );
+      await this.repo.setHold(t, hold.id, left - release, closes ? 'posted' : 'pending');
       const from: AccountRow = { id: hold.account_id, account_key: '', user_id: hold.user_id };
       if (to.id === hold.account_id) throw badRequest('A hold cannot be posted to its own account');
       return this.post(t, {
@@ -238,12 +186,12 @@ export class LedgerService {
   voidHold(holdId: string, tx?: Tx | null): Promise<HoldRecord> {
     return inTransaction(this.ds, tx, async (t) => {
       const hold = await this.lockHold(t, holdId);
-      if (hold.status === 'voided') return this.toHold(hold, true);
+      if (hold.status === 'voided') return toHoldRecord(hold, true);
       if (hold.status === 'posted') throw conflict('Hold was already posted in full');
-      await t.query(`UPDATE ledger_holds SET remaining = 0, status = 'voided', updated_at = now() WHERE id = $1`, [hold.id]);
-      await t.query(`UPDATE ledger_accounts SET held = held - $2, updated_at = now() WHERE id = $1`, [hold.account_id, hold.remaining]);
+      await this.repo.setHold(t, hold.id, 0n, 'voided');
+      await this.repo.unreserve(t, hold.account_id, hold.remaining);
       if (hold.user_id) t.afterCommit(() => this.events.balancesChanged([hold.user_id!]));
-      return this.toHold({ ...hold, remaining: '0', status: 'voided' }, false);
+      return toHoldRecord({ ...hold, remaining: '0', status: 'voided' }, false);
     });
   }
 
@@ -260,25 +208,23 @@ export class LedgerService {
       if (amount > remaining) throw conflict('Cannot release more than remains held');
       const left = remaining - amount;
       const status = left > 0n ? 'pending' : BigInt(hold.amount) === remaining ? 'voided' : 'posted';
-      await t.query(`UPDATE ledger_holds SET remaining = $2, status = $3, updated_at = now() WHERE id = $1`, [hold.id, left.toString(), status]);
-      await t.query(`UPDATE ledger_accounts SET held = held - $2, updated_at = now() WHERE id = $1`, [hold.account_id, amount.toString()]);
+      await this.repo.setHold(t, hold.id, left, status);
+      await this.repo.unreserve(t, hold.account_id, amount);
       if (hold.user_id) t.afterCommit(() => this.events.balancesChanged([hold.user_id!]));
-      return this.toHold({ ...hold, remaining: left.toString(), status }, false);
+      return toHoldRecord({ ...hold, remaining: left.toString(), status }, false);
     });
   }
 
   async getHold(holdId: string, tx?: Tx | null): Promise<HoldRecord> {
-    const sql = `SELECT h.*, a.user_id FROM ledger_holds h JOIN ledger_accounts a ON a.id = h.account_id WHERE h.id = $1`;
-    const rows: HoldRow[] = tx ? await tx.query(sql, [holdId]) : await this.ds.query(sql, [holdId]);
-    if (!rows.length) throw notFound('Hold not found');
-    return this.toHold(rows[0], false);
+    const row = await this.repo.hold(holdId, tx);
+    if (!row) throw notFound('Hold not found');
+    return toHoldRecord(row, false);
   }
 
   // -------------------------------------------------------------------- reads
 
   async balances(userId: string, tx?: Tx | null): Promise<Balance[]> {
-    const sql = `SELECT asset, posted, held FROM ledger_accounts WHERE user_id = $1`;
-    const rows: { asset: AssetSymbol; posted: string; held: string }[] = tx ? await tx.query(sql, [userId]) : await this.ds.query(sql, [userId]);
+    const rows = await this.repo.balances(userId, tx);
     const byAsset = new Map(rows.map((r) => [r.asset, r]));
     return ASSET_SYMBOLS.map((asset) => {
       const r = byAsset.get(asset);
@@ -289,8 +235,44 @@ export class LedgerService {
   }
 
   async systemBalance(purpose: AccountRef & { system: string }, asset: AssetSymbol): Promise<bigint> {
-    const rows = await this.ds.query(`SELECT posted FROM ledger_accounts WHERE account_key = $1`, [accountKey(purpose, asset)]);
-    return rows.length ? BigInt(rows[0].posted) : 0n;
+    const acct = await this.repo.systemAccount(accountKey(purpose, asset));
+    return acct?.posted ?? 0n;
+  }
+
+  /**
+   * A system account (e.g. the rewards pool): posted, available (posted − held), and the sum
+   * ever credited to it by transfers of `fundingKind` (zeros when the account does not exist yet).
+   */
+  async systemAccount(system: SystemPurpose, asset: AssetSymbol, fundingKind?: string): Promise<{ posted: bigint; available: bigint; funded: bigint }> {
+    const acct = await this.repo.systemAccount(accountKey({ system }, asset), fundingKind);
+    return acct ? { posted: acct.posted, available: acct.posted - acct.held, funded: acct.funded } : { posted: 0n, available: 0n, funded: 0n };
+  }
+
+  /**
+   * Locks, in the caller's transaction, the accounts of `userIds` in `assets` plus the given
+   * system accounts, in one statement and in the ledger's own lock order (by account id), so
+   * writers that will settle between the same users queue instead of deadlocking. Returns the
+   * available balances keyed `${userId}:${asset}` (exact until commit). With `wait: false`
+   * it takes only free rows and returns null if any account is locked by someone else.
+   */
+  lockAvailable(tx: Tx, req: LockRequest): Promise<Map<string, bigint> | null> {
+    return this.repo.lockAvailable(tx, req);
+  }
+
+  /**
+   * Sorts items by the ledger lock order of the user accounts they will touch (accounts that do
+   * not exist yet last), so a batch of transfers locks in the same order a single transfer does.
+   */
+  async inLockOrder<T>(items: T[], userOf: (item: T) => string, asset: AssetSymbol, tx?: Tx | null): Promise<T[]> {
+    const keys = items.map((i) => accountKey({ userId: userOf(i) }, asset));
+    const ids = new Map((await this.repo.accountsByKey(tx ?? null, keys)).map((a) => [a.account_key, a.id]));
+    const order = (i: T) => ids.get(accountKey({ userId: userOf(i) }, asset)) ?? '~';
+    return [...items].sort((x, y) => (order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0));
+  }
+
+  /** A page of a user's ledger entries, newest first (`before`: an entry id from the previous page). */
+  history(userId: string, q: { asset?: AssetSymbol; before?: string | null; limit: number }): Promise<HistoryRow[]> {
+    return this.repo.history(userId, q);
   }
 
   // ---------------------------------------------------------------- internals
@@ -301,102 +283,22 @@ export class LedgerService {
     }
   }
 
-  private async ensureAccounts(t: Executor, refs: AccountRef[], asset: AssetSymbol): Promise<AccountRow[]> {
-    const keys = refs.map((r) => accountKey(r, asset));
-    // Read once: an entry may be evicted while this call awaits the database.
-    const cached = keys.map((k) => this.accountIds.get(k));
-    const missing = refs.filter((_, i) => !cached[i]);
-    if (missing.length) {
-      const values: unknown[] = [];
-      const tuples = missing.map((ref, i) => {
-        const isUser = 'userId' in ref;
-        values.push(accountKey(ref, asset), isUser ? 'user' : 'system', isUser ? ref.userId : null, isUser ? 'wallet' : ref.system, asset, !isUser && NEGATIVE_ALLOWED.has(ref.system));
-        const o = i * 6;
-        return `($${o + 1}, $${o + 2}, $${o + 3}::uuid, $${o + 4}, $${o + 5}, $${o + 6})`;
-      });
-      await t.query(
-        `INSERT INTO ledger_accounts (account_key, owner_type, user_id, purpose, asset, allow_negative)
-         VALUES ${tuples.join(', ')} ON CONFLICT (account_key) DO NOTHING`,
-        values,
-      );
-      const rows = await t.query<AccountRow>(`SELECT id, account_key, user_id FROM ledger_accounts WHERE account_key = ANY($1)`, [
-        missing.map((r) => accountKey(r, asset)),
-      ]);
-      t.afterCommit(() => rows.forEach((r) => this.accountIds.set(r.account_key, r)));
-      const found = new Map(rows.map((r) => [r.account_key, r]));
-      return keys.map((k, i) => cached[i] ?? found.get(k)!);
-    }
-    return cached as AccountRow[];
-  }
-
   private async replayTransfer(
     t: Executor,
     key: string,
     expected: { kind: string; asset: AssetSymbol; amount: bigint; debitAccountId: string; creditAccountId: string },
   ): Promise<TransferRecord> {
-    const rows = await t.query(
-      `SELECT tr.*, d.user_id AS debit_user_id, c.user_id AS credit_user_id
-       FROM ledger_transfers tr
-       JOIN ledger_accounts d ON d.id = tr.debit_account_id
-       JOIN ledger_accounts c ON c.id = tr.credit_account_id
-       WHERE tr.idempotency_key = $1`,
-      [key],
-    );
-    const r = rows[0];
-    if (
-      !r ||
-      r.kind !== expected.kind ||
-      r.asset !== expected.asset ||
-      BigInt(r.amount) !== expected.amount ||
-      r.debit_account_id !== expected.debitAccountId ||
-      r.credit_account_id !== expected.creditAccountId
-    ) {
+    const r = await this.repo.transferByKey(t, key);
+    const same = r && r.kind === expected.kind && r.asset === expected.asset && r.amount === expected.amount;
+    if (!same || r.debitAccountId !== expected.debitAccountId || r.creditAccountId !== expected.creditAccountId) {
       throw conflict('Idempotency key was already used for a different movement');
     }
-    return {
-      id: r.id,
-      kind: r.kind,
-      asset: r.asset,
-      amount: BigInt(r.amount),
-      debitAccountId: r.debit_account_id,
-      creditAccountId: r.credit_account_id,
-      reference: r.reference,
-      metadata: r.metadata,
-      createdAt: r.created_at,
-      replayed: true,
-      userIds: [r.debit_user_id, r.credit_user_id].filter(Boolean),
-    };
+    return r;
   }
 
   private async lockHold(t: Tx, holdId: string): Promise<HoldRow> {
-    const rows = await t.query<HoldRow>(
-      `SELECT h.*, a.user_id FROM ledger_holds h JOIN ledger_accounts a ON a.id = h.account_id WHERE h.id = $1 FOR UPDATE OF h`,
-      [holdId],
-    );
-    if (!rows.length) throw notFound('Hold not found');
-    return rows[0];
-  }
-
-  private async holdByKey(t: Tx, key: string): Promise<HoldRow> {
-    const rows = await t.query<HoldRow>(
-      `SELECT h.*, a.user_id FROM ledger_holds h JOIN ledger_accounts a ON a.id = h.account_id WHERE h.idempotency_key = $1`,
-      [key],
-    );
-    return rows[0];
-  }
-
-  private toHold(r: HoldRow, replayed: boolean): HoldRecord {
-    return {
-      id: r.id,
-      accountId: r.account_id,
-      asset: r.asset,
-      amount: BigInt(r.amount),
-      remaining: BigInt(r.remaining),
-      status: r.status,
-      kind: r.kind,
-      reference: r.reference,
-      replayed,
-      userId: r.user_id,
-    };
+    const row = await this.repo.hold(holdId, t, true);
+    if (!row) throw notFound('Hold not found');
+    return row;
   }
 }

@@ -1,14 +1,20 @@
 import { ASSETS, ASSET_SYMBOLS, AssetSymbol, assetsOnNetwork, getAsset, isAssetSymbol } from './assets';
 import {
   BPS_DENOMINATOR,
+  DecimalError,
   MAX_INTEGER_DIGITS,
   MoneyFormatError,
   NUMERIC_78_MAX,
   feeFor,
   formatAmount,
+  formatDecimal,
+  formatScaled,
   mulDivCeil,
   mulDivFloor,
+  normalizeDecimal,
   parseAmount,
+  parseDecimal,
+  parseScaled,
   unitsPerWhole,
 } from './money';
 
@@ -351,5 +357,29 @@ describe('feeFor', () => {
 
   it('refuses negative amounts', () => {
     expect(() => feeFor(-1n, 10)).toThrow(RangeError);
+  });
+});
+
+describe('parseScaled / formatScaled (prices, fiat: the same parser as amounts)', () => {
+  it('scales plain decimals and round-trips them', () => {
+    expect(parseScaled('65000.12', 8, 'price')).toBe(6_500_012_000_000n);
+    expect(formatScaled(6_500_012_000_000n, 8)).toBe('65000.12000000');
+    expect(formatScaled(-5n, 2)).toBe('-0.05');
+  });
+  it('names the field and the limits it breaks', () => {
+    expect(refusal(() => parseScaled('1.123', 2, 'fiatAmount')).message).toMatch(/fiatAmount has too many decimal places: at most 2/);
+    expect(refusal(() => parseScaled('1'.repeat(31), 2, 'fiatAmount')).message).toMatch(/too large/);
+    expect(refusal(() => parseScaled('0'.repeat(81), 2, 'price', { maxLength: 80 })).message).toMatch(/at most 80 characters/);
+    expect(refusal(() => parseScaled('0', 2, 'price')).field).toBe('price');
+    expect(parseScaled('0', 2, 'price', { allowZero: true })).toBe(0n);
+  });
+});
+
+describe('market decimals (provider numbers, scaled by 10^18)', () => {
+  it('reads exponents and signs, rounding half away from zero', () => {
+    expect(parseDecimal('6.7e4')).toBe(67_000n * 10n ** 18n);
+    expect(formatDecimal(parseDecimal('-3.6049'), 2, 2)).toBe('-3.60');
+    expect(normalizeDecimal('0.000000005')).toBe('0.00000001');
+    expect(() => parseDecimal('1.2.3')).toThrow(DecimalError);
   });
 });

@@ -70,16 +70,30 @@ export function parseAmount(
   if (!isAssetSymbol(asset)) {
     throw new MoneyFormatError('asset', `asset must be one of ${ASSET_SYMBOLS.join(', ')}`);
   }
-  const { decimals } = getAsset(asset);
+  return parseScaled(input, getAsset(asset).decimals, field, { ...opts, unit: asset });
+}
 
+/**
+ * The one parser of client decimals (amounts, prices, fiat): a plain decimal string → an integer
+ * scaled by 10^decimals, with the rules and messages `parseAmount` documents. `unit` names what
+ * the decimals belong to in messages ("USD allows at most 2").
+ */
+export function parseScaled(
+  input: unknown,
+  decimals: number,
+  field: string,
+  opts: { allowZero?: boolean; maxIntDigits?: number; maxLength?: number; unit?: string } = {},
+): bigint {
+  const maxLength = opts.maxLength ?? MAX_INPUT_LENGTH;
+  const maxIntDigits = opts.maxIntDigits ?? MAX_INTEGER_DIGITS;
   if (typeof input !== 'string') {
     throw new MoneyFormatError(field, `${field} must be a decimal string (e.g. "1.5"), not ${describe(input)}`);
   }
   if (input.length === 0) {
     throw new MoneyFormatError(field, `${field} must not be empty`);
   }
-  if (input.length > MAX_INPUT_LENGTH) {
-    throw new MoneyFormatError(field, `${field} is too long (at most ${MAX_INPUT_LENGTH} characters)`);
+  if (input.length > maxLength) {
+    throw new MoneyFormatError(field, `${field} is too long (at most ${maxLength} characters)`);
   }
 
   const match = PLAIN_DECIMAL.exec(input);
@@ -98,15 +112,14 @@ export function parseAmount(
   const fracDigits = match[2] ?? '';
 
   if (fracDigits.length > decimals) {
+    const unit = opts.unit ? `${opts.unit} allows at most` : 'at most';
     throw new MoneyFormatError(
       field,
-      decimals === 0
-        ? `${field} must be a whole number for ${asset}`
-        : `${field} has too many decimal places: ${asset} allows at most ${decimals}`,
+      decimals === 0 ? `${field} must be a whole number${opts.unit ? ` for ${opts.unit}` : ''}` : `${field} has too many decimal places: ${unit} ${decimals}`,
     );
   }
-  if (intDigits.length > MAX_INTEGER_DIGITS) {
-    throw new MoneyFormatError(field, `${field} is too large (at most ${MAX_INTEGER_DIGITS} integer digits)`);
+  if (intDigits.length > maxIntDigits) {
+    throw new MoneyFormatError(field, `${field} is too large (at most ${maxIntDigits} integer digits)`);
   }
 
   const minor = BigInt(intDigits + fracDigits.padEnd(decimals, '0'));
@@ -129,9 +142,13 @@ export function formatAmount(minor: bigint, asset: AssetSymbol): string {
   if (typeof minor !== 'bigint') {
     throw new TypeError(`formatAmount expects a bigint, got ${describe(minor)}`);
   }
-  const { decimals } = getAsset(asset);
-  const negative = minor < 0n;
-  const digits = (negative ? -minor : minor).toString().padStart(decimals + 1, '0');
+  return formatScaled(minor, getAsset(asset).decimals);
+}
+
+/** An integer scaled by 10^decimals → decimal text with exactly `decimals` places ("-" when negative). */
+export function formatScaled(v: bigint, decimals: number): string {
+  const negative = v < 0n;
+  const digits = (negative ? -v : v).toString().padStart(decimals + 1, '0');
   const cut = digits.length - decimals;
   const body = decimals === 0 ? digits : `${digits.slice(0, cut)}.${digits.slice(cut)}`;
   return negative ? `-${body}` : body;
@@ -180,3 +197,63 @@ export function feeFor(amount: bigint, bps: number): bigint {
   if (amount < 0n) throw new RangeError('feeFor: amount must not be negative');
   return mulDivCeil(amount, assertBps(bps), BPS_DENOMINATOR);
 }
+
+// ------------------------------------------------------------------ market decimals
+
+/*
+ * Market data (provider prices, 24h changes) is not money and not client input: numbers come as
+ * the JSON text a provider sent (read with lossless-json), may be negative or use exponents, and
+ * are kept as integers scaled by 10^18, rounded half away from zero past that.
+ */
+export const DECIMAL_SCALE = 18;
+const MARKET_ONE = 10n ** BigInt(DECIMAL_SCALE);
+const NUMBER_RE = /^(-)?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+export class DecimalError extends Error {}
+
+/** A JSON number or decimal string ("67187.33", "-3.6", "6.7e4", "1E-7") → value × 10^18 (rounded half away from zero past 18 digits). */
+export function parseDecimal(text: string): bigint {
+  const m = NUMBER_RE.exec(text.trim());
+  if (!m || text.length > 200) throw new DecimalError(`not a decimal number: ${JSON.stringify(text.slice(0, 40))}`);
+  const [, sign, int, frac = '', expRaw] = m;
+  const exp = expRaw ? Number(expRaw) : 0;
+  if (Math.abs(exp) > 60) throw new DecimalError(`exponent out of range: ${text.slice(0, 40)}`);
+  const digits = BigInt(int + frac);
+  // value = digits × 10^(exp − frac.length); scaled by 10^18:
+  const shift = exp - frac.length + DECIMAL_SCALE;
+  let scaled: bigint;
+  if (shift >= 0) scaled = digits * 10n ** BigInt(shift);
+  else {
+    const d = 10n ** BigInt(-shift);
+    scaled = digits / d;
+    if ((digits % d) * 2n >= d) scaled += 1n;
+  }
+  return sign ? -scaled : scaled;
+}
+
+/** value × 10^18 → decimal string with at most `maxDecimals` (half away from zero) and at least `minDecimals`. */
+export function formatDecimal(scaled: bigint, maxDecimals = 8, minDecimals = 2): string {
+  const neg = scaled < 0n;
+  let abs = neg ? -scaled : scaled;
+  const cut = 10n ** BigInt(DECIMAL_SCALE - maxDecimals);
+  const rem = abs % cut;
+  abs = abs / cut + (rem * 2n >= cut ? 1n : 0n);
+  const s = abs.toString().padStart(maxDecimals + 1, '0');
+  let int = s.slice(0, s.length - maxDecimals);
+  let frac = s.slice(s.length - maxDecimals);
+  while (frac.length > minDecimals && frac.endsWith('0')) frac = frac.slice(0, -1);
+  if (!int) int = '0';
+  const body = frac ? `${int}.${frac}` : int;
+  return neg && abs !== 0n ? `-${body}` : body;
+}
+
+/** Normalises a provider's number text ("6.7187335e4" → "67187.335"). */
+export function normalizeDecimal(text: string, maxDecimals = 8, minDecimals = 2): string {
+  return formatDecimal(parseDecimal(text), maxDecimals, minDecimals);
+}
+
+/** `a × b` of two scaled values. */
+export const mulScaled = (a: bigint, b: bigint): bigint => (a * b) / MARKET_ONE;
+/** `a / b` of two scaled values. */
+export const divScaled = (a: bigint, b: bigint): bigint => (a * MARKET_ONE) / b;
+export const SCALED_ONE = MARKET_ONE;

@@ -56,4 +56,3 @@ export function chunk<T>(items: T[], size: number): T[][] {
 }
 
 /** GraphQL topic of one user's new notifications. */
-export const notificationTopic = (userId: string) => `notifications:${userId}`;

@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JobHandler } from '../../core/queue/job-handler.decorator';
 import { JobsService } from '../../core/queue/jobs.service';
-import { rows } from '../chat/common/sql';
+import { rows } from '../../core/database/sql';
 import { chunk } from './notification.rules';
 import { DeliverJobData, DispatchJobData, NotificationsService } from './notifications.service';
 

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { NotificationEntity } from './entities/notification.entity';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
 import { NotificationJobs } from './notifications.jobs';
@@ -9,7 +7,6 @@ import { NotificationsService } from './notifications.service';
 
 /** The in-app inbox. Import this module and inject `NotificationsService` to notify users. */
 @Module({
-  imports: [TypeOrmModule.forFeature([NotificationEntity])],
   controllers: [NotificationsController],
   providers: [NotificationsService, NotificationJobs, NotificationsGateway, NotificationsResolver],
   exports: [NotificationsService],

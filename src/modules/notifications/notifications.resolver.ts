@@ -6,7 +6,7 @@ import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { ListNotificationsQueryDto, SendNotificationDto } from './dto/notifications.dto';
 import { NotificationDispatchType, NotificationPageType, NotificationType, NotificationsReadAllType } from './dto/notifications.types';
 import { dispatchTarget } from './notifications.controller';
-import { notificationTopic } from './notification.rules';
+import { notificationTopic } from './notifications.events';
 import { NotificationView, NotificationsService } from './notifications.service';
 
 @Resolver()

@@ -1,16 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuthUser, isAdmin } from '../../core/auth/auth-user';
 import { badRequest, notFound } from '../../core/http/domain-error';
 import { JobsService } from '../../core/queue/jobs.service';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
-import { envInt } from '../chat/common/env';
-import { DEFAULT_LIMIT, decodeCursor, encodeCursor, toPage } from '../chat/common/cursor';
-import { iso, rows } from '../chat/common/sql';
-import { NotifyInput, checkNotifyInput, chunk, notificationTopic } from './notification.rules';
+import { Announcer } from '../../core/realtime/announce';
+import { DEFAULT_LIMIT, decodeKindCursor, kindCursor, toPage } from '../../core/http/pagination';
+import { iso, rows } from '../../core/database/sql';
+import { NotifyInput, checkNotifyInput, chunk } from './notification.rules';
+import { NotificationAdded } from './notifications.events';
 
 export interface NotificationView {
   id: string;
@@ -94,15 +94,17 @@ function toView(r: NotificationRow): NotificationView {
  */
 @Injectable()
 export class NotificationsService {
-  private readonly logger = new Logger('Notifications');
-  readonly batchSize = envInt('NOTIFICATIONS_BATCH_SIZE', 500, 1, 10_000);
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly jobs: JobsService,
-    private readonly publisher: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Recipients per delivery batch (NOTIFICATIONS_BATCH_SIZE). */
+  get batchSize(): number {
+    return this.config.messaging.notifications.batchSize;
+  }
 
   /**
    * Notifies one or more users now. Returns the notifications created (users that already
@@ -166,8 +168,7 @@ export class NotificationsService {
   }
 
   private announce(n: NotificationView) {
-    this.publisher.toUser(n.userId, 'new_notification', { notification: n });
-    this.pubsub.publish(notificationTopic(n.userId), { notificationAdded: n }).catch((e) => this.logger.warn(`notificationAdded publish failed: ${e.message}`));
+    void this.announcer.announce(NotificationAdded, n, { user: n.userId });
   }
 
   private checkDedupeKey(key: string | undefined): string | null {
@@ -183,7 +184,7 @@ export class NotificationsService {
     let where = `user_id = $1`;
     if (opts.unreadOnly) where += ` AND read_at IS NULL`;
     if (opts.cursor) {
-      const [at, id] = decodeCursor(opts.cursor, 'notif', ['timestamp', 'uuid']);
+      const [at, id] = decodeKindCursor(opts.cursor, 'notif', ['timestamp', 'uuid']);
       where += ` AND (created_at, id) < ($3::timestamptz, $4::uuid)`;
       params.push(at, id);
     }
@@ -200,7 +201,7 @@ export class NotificationsService {
       }),
       this.unreadCount(userId),
     ]);
-    return { ...toPage(found, limit, toView, (r) => encodeCursor('notif', [r.cursor_at!, r.id])), unreadCount };
+    return { ...toPage(found, limit, toView, (r) => kindCursor('notif', [r.cursor_at!, r.id])), unreadCount };
   }
 
   async unreadCount(userId: string): Promise<number> {

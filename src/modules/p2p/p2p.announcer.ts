@@ -1,16 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { Executor } from '../../core/database/transaction';
 import { OutboxService } from '../../core/outbox/outbox.service';
 import type { EscrowAction } from './escrow.machine';
+import { EscrowUpdated } from './p2p.events';
 import type { EscrowView } from './p2p.views';
-
-/** GraphQL topic of one escrow's changes. */
-export const escrowTopic = (escrowId: string) => `p2p:escrow:${escrowId}`;
 
 export type EscrowChange = EscrowAction | 'created';
 
@@ -39,12 +36,9 @@ export interface EscrowNotification {
  */
 @Injectable()
 export class P2PAnnouncer {
-  private readonly logger = new Logger('P2P');
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly publisher: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     private readonly notifications: NotificationsService,
     private readonly outbox: OutboxService,
   ) {
@@ -57,8 +51,7 @@ export class P2PAnnouncer {
   }
 
   async announce(escrow: EscrowView, _change: EscrowChange, _actorId: string | null): Promise<void> {
-    this.publisher.toUser([escrow.sellerId, escrow.buyerId], 'escrow_update', { escrow });
-    this.pubsub.publish(escrowTopic(escrow.id), { escrowUpdated: escrow }).catch((e) => this.logger.warn(`escrowUpdated publish failed: ${e.message}`));
+    void this.announcer.announce(EscrowUpdated, escrow, { users: [escrow.sellerId, escrow.buyerId] });
   }
 
   /** The outbox handler: idempotent through the notifications' dedupe key. */

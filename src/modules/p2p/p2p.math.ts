@@ -10,7 +10,7 @@
  * no floats anywhere.
  */
 import { getAsset, AssetSymbol } from '../ledger/assets';
-import { MoneyFormatError, pow10 } from '../ledger/money';
+import { formatScaled as formatExact, parseScaled as parseDecimalInput, pow10 } from '../ledger/money';
 
 export const PRICE_DECIMALS = 8;
 export const FIAT_DECIMALS = 2;
@@ -18,25 +18,9 @@ export const FIAT_DECIMALS = 2;
 export const PRICE_MAX_INT_DIGITS = 30;
 export const FIAT_MAX_INT_DIGITS = 30;
 
-const PLAIN_DECIMAL = /^([0-9]+)(?:\.([0-9]+))?$/;
-
-/** Parses a client decimal string into an integer scaled by 10^decimals; refuses zero. */
+/** Parses a client decimal string into an integer scaled by 10^decimals; refuses zero (ledger/money.ts parseScaled). */
 export function parseScaled(input: unknown, decimals: number, field: string, maxIntDigits: number): bigint {
-  if (typeof input !== 'string') {
-    throw new MoneyFormatError(field, `${field} must be a decimal string (e.g. "1.5")`);
-  }
-  if (input.length === 0 || input.length > 80) throw new MoneyFormatError(field, `${field} must be 1 to 80 characters`);
-  const m = PLAIN_DECIMAL.exec(input);
-  if (!m) {
-    throw new MoneyFormatError(field, `${field} must be a plain decimal string like "1" or "0.5" (no sign, exponent or spaces)`);
-  }
-  const intDigits = m[1].replace(/^0+(?=[0-9])/, '');
-  const frac = m[2] ?? '';
-  if (frac.length > decimals) throw new MoneyFormatError(field, `${field} has too many decimal places: at most ${decimals}`);
-  if (intDigits.length > maxIntDigits) throw new MoneyFormatError(field, `${field} is too large`);
-  const v = BigInt(intDigits + frac.padEnd(decimals, '0'));
-  if (v === 0n) throw new MoneyFormatError(field, `${field} must be greater than zero`);
-  return v;
+  return parseDecimalInput(input, decimals, field, { maxIntDigits, maxLength: 80 });
 }
 
 export const parsePrice = (input: unknown, field = 'price') => parseScaled(input, PRICE_DECIMALS, field, PRICE_MAX_INT_DIGITS);
@@ -49,13 +33,7 @@ export function scaledFromDb(text: string, decimals: number): bigint {
 }
 
 /** A scaled bigint → decimal text with exactly `decimals` places (for SQL parameters and fiat output). */
-export function formatScaled(v: bigint, decimals: number): string {
-  const neg = v < 0n;
-  const digits = (neg ? -v : v).toString().padStart(decimals + 1, '0');
-  const cut = digits.length - decimals;
-  const body = decimals === 0 ? digits : `${digits.slice(0, cut)}.${digits.slice(cut)}`;
-  return neg ? `-${body}` : body;
-}
+export const formatScaled = formatExact;
 
 export const formatFiat = (cents: bigint) => formatScaled(cents, FIAT_DECIMALS);
 

@@ -8,6 +8,13 @@ import { OffersService } from './offers.service';
 import { EscrowService } from './escrow.service';
 import { P2PAnnouncer } from './p2p.announcer';
 import { P2PJobs } from './p2p.jobs';
+import { EscrowsRepository } from './escrows.repository';
+import { EscrowMoney } from './escrow.money';
+import { EscrowTransitions } from './escrow.transitions';
+import { EscrowCreation } from './escrow.creation';
+import { EscrowDisputes } from './escrow.disputes';
+import { EscrowChatRoom } from './escrow.chat-room';
+import { EscrowWindows } from './escrow.windows';
 
 /**
  * P2P escrow: offers with reputation, escrows as ledger holds, payment and release windows as
@@ -17,7 +24,21 @@ import { P2PJobs } from './p2p.jobs';
 @Module({
   imports: [ChatModule, NotificationsModule],
   controllers: [P2PController, AdminP2PController],
-  providers: [OffersService, EscrowService, P2PAnnouncer, P2PJobs, P2PResolver, IdempotencyInterceptor],
+  providers: [
+    OffersService,
+    EscrowService,
+    EscrowsRepository,
+    EscrowMoney,
+    EscrowTransitions,
+    EscrowCreation,
+    EscrowDisputes,
+    EscrowChatRoom,
+    EscrowWindows,
+    P2PAnnouncer,
+    P2PJobs,
+    P2PResolver,
+    IdempotencyInterceptor,
+  ],
   exports: [EscrowService, OffersService],
 })
 export class P2PModule {}

@@ -22,7 +22,7 @@ import {
 } from './dto/p2p.dto';
 import { EscrowService } from './escrow.service';
 import { OffersService } from './offers.service';
-import { escrowTopic } from './p2p.announcer';
+import { escrowTopic } from './p2p.events';
 import type { EscrowView } from './p2p.views';
 
 const EscrowId = () => Args('escrowId', { type: () => ID }, new ParseUUIDPipe());

@@ -1,3 +1,4 @@
+import { iso } from '../../core/database/sql';
 import { AssetSymbol } from '../ledger/assets';
 import { formatAmount } from '../ledger/money';
 import { completionRate, EscrowActor, EscrowStatus } from './escrow.machine';
@@ -161,9 +162,6 @@ export const OFFER_SELECT = `
   FROM p2p_offers o
   JOIN users u ON u.id = o.user_id
   LEFT JOIN p2p_user_stats s ON s.user_id = o.user_id`;
-
-export const iso = (v: Date | string | null | undefined): string | null =>
-  v === null || v === undefined ? null : (v instanceof Date ? v : new Date(v)).toISOString();
 
 /** pg returns varchar[] as a JS array; be tolerant of the text form ("{a,b}") too. */
 export function pgArray(v: string[] | string): string[] {

@@ -1,14 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Injectable } from '@nestjs/common';
+import { Announcer } from '../../core/realtime/announce';
 import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxService } from '../../core/outbox/outbox.service';
 import type { Executor } from '../../core/database/transaction';
 import type { PaymentStatus } from './payment.machine';
+import { PaymentUpdated } from './payments.events';
 import type { PaymentView } from './payments.views';
-
-/** GraphQL topic of one user's payments. */
-export const paymentTopic = (userId: string) => `payments:user:${userId}`;
 
 const PROVIDER_LABEL: Record<string, string> = {
   stripe: 'Stripe',
@@ -37,11 +34,8 @@ const PAYMENT_NOTIFICATION = 'payments.notification';
  */
 @Injectable()
 export class PaymentsAnnouncer {
-  private readonly logger = new Logger('Payments');
-
   constructor(
-    private readonly publisher: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     private readonly notifications: NotificationsService,
     outbox: OutboxService,
   ) {
@@ -80,7 +74,6 @@ export class PaymentsAnnouncer {
 
   /** After commit: live events to the owner's sockets and subscriptions. */
   announce(payment: PaymentView): void {
-    this.publisher.toUser(payment.userId, 'payment_update', { payment });
-    this.pubsub.publish(paymentTopic(payment.userId), { paymentUpdated: payment }).catch((e) => this.logger.warn(`paymentUpdated publish failed: ${e.message}`));
+    void this.announcer.announce(PaymentUpdated, payment, { user: payment.userId });
   }
 }

@@ -4,7 +4,7 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { AdminPaymentsQueryDto, CheckoutDto, PaymentGql, PaymentPageGql, PaymentProviderGql, PaymentsQueryDto } from './dto/payments.dto';
-import { paymentTopic } from './payments.announcer';
+import { paymentTopic } from './payments.events';
 import { PaymentsService } from './payments.service';
 import type { PaymentView } from './payments.views';
 

@@ -5,7 +5,8 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { badRequest } from '../../core/http/domain-error';
 import { PresenceType } from './dto/presence.dto';
-import { isPresenceStatus, presenceTopic } from './presence.rules';
+import { isPresenceStatus } from './presence.rules';
+import { presenceTopic } from './presence.events';
 import { PresenceService } from './presence.service';
 
 @Resolver()

@@ -20,4 +20,3 @@ export function transition(before: PresenceStatus, after: PresenceStatus): { fro
 }
 
 /** GraphQL topic for presence changes of the users someone shares a room with. */
-export const presenceTopic = (recipientId: string) => `presence:${recipientId}`;

@@ -1,3 +1,5 @@
+import type Redis from 'ioredis';
+
 /**
  * Redis Lua scripts for presence. Each runs atomically, so when several instances race
  * (connects, disconnects, sweeps of a dead instance) exactly one of them sees a user's
@@ -81,3 +83,23 @@ for _, inst in ipairs(dead) do
 end
 return out
 `;
+
+export interface PresenceRedis extends Redis {
+  softchatPresenceConnect(c: string, i: string, s: string, instanceId: string, userId: string): Promise<[number, string]>;
+  softchatPresenceDisconnect(c: string, i: string, s: string, instanceId: string, userId: string): Promise<[number, string]>;
+  softchatPresenceRestore(c: string, i: string, s: string, instanceId: string, userId: string, n: number): Promise<[number, number, string]>;
+  softchatPresenceSetStatus(c: string, s: string, status: string, ttl: number): Promise<[number, string]>;
+  softchatPresenceSweep(instances: string, cutoff: number | string, prefix: string, max: number, only: string): Promise<string[]>;
+}
+
+/** The presence scripts as commands of a Redis client (defined once per client). */
+export function withPresenceCommands(client: Redis): PresenceRedis {
+  if (!(client as unknown as Record<string, unknown>).softchatPresenceConnect) {
+    client.defineCommand('softchatPresenceConnect', { numberOfKeys: 3, lua: CONNECT_LUA });
+    client.defineCommand('softchatPresenceDisconnect', { numberOfKeys: 3, lua: DISCONNECT_LUA });
+    client.defineCommand('softchatPresenceRestore', { numberOfKeys: 3, lua: RESTORE_LUA });
+    client.defineCommand('softchatPresenceSetStatus', { numberOfKeys: 2, lua: SET_STATUS_LUA });
+    client.defineCommand('softchatPresenceSweep', { numberOfKeys: 1, lua: SWEEP_LUA });
+  }
+  return client as PresenceRedis;
+}

@@ -1,15 +1,14 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { PeriodicTask } from '../../core/scheduling/periodic-task';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { RedisService } from '../../core/redis/redis.service';
 import { notFound, rateLimited } from '../../core/http/domain-error';
-import { envInt } from '../chat/common/env';
-import { iso, rows } from '../chat/common/sql';
+import { iso, rows } from '../../core/database/sql';
 import { PresenceStatus, effectiveStatus, transition } from './presence.rules';
-import { CONNECT_LUA, DISCONNECT_LUA, RESTORE_LUA, SET_STATUS_LUA, SWEEP_LUA } from './presence.scripts';
+import { PresenceRedis, withPresenceCommands } from './presence.scripts';
 
 export interface PresenceView {
   userId: string;
@@ -24,13 +23,6 @@ export interface PresenceChange extends PresenceView {
 
 type Listener = (change: PresenceChange) => Promise<void> | void;
 
-interface PresenceRedis extends Redis {
-  softchatPresenceConnect(c: string, i: string, s: string, instanceId: string, userId: string): Promise<[number, string]>;
-  softchatPresenceDisconnect(c: string, i: string, s: string, instanceId: string, userId: string): Promise<[number, string]>;
-  softchatPresenceRestore(c: string, i: string, s: string, instanceId: string, userId: string, n: number): Promise<[number, number, string]>;
-  softchatPresenceSetStatus(c: string, s: string, status: string, ttl: number): Promise<[number, string]>;
-  softchatPresenceSweep(instances: string, cutoff: number | string, prefix: string, max: number, only: string): Promise<string[]>;
-}
 
 /** A chosen status is remembered for a month of inactivity. */
 const STATUS_TTL_SECONDS = 30 * 86400;
@@ -46,12 +38,12 @@ const STATUS_TTL_SECONDS = 30 * 86400;
 export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Presence');
   readonly instanceId = randomUUID();
-  readonly heartbeatMs = envInt('PRESENCE_HEARTBEAT_MS', 3000, 100, 60_000);
-  readonly ttlMs = envInt('PRESENCE_TTL_MS', 10_000, 300, 600_000);
+  readonly heartbeatMs: number;
+  readonly ttlMs: number;
   /** Changes of one user within this window are announced once, as their net effect. */
-  readonly coalesceMs = envInt('PRESENCE_COALESCE_MS', 250, 0, 10_000);
+  readonly coalesceMs: number;
   /** Chosen-status changes (`update_presence`) a user may make per minute. */
-  readonly statusChangesPerMinute = envInt('PRESENCE_STATUS_CHANGES_PER_MINUTE', 30, 1, 10_000);
+  readonly statusChangesPerMinute: number;
   /** Users whose announcement is waiting for the coalescing window: the status before the first change. */
   private readonly pending = new Map<string, { from: PresenceStatus; latest: PresenceChange; timer: NodeJS.Timeout }>();
   private readonly redis: PresenceRedis;
@@ -66,17 +58,11 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(
     private readonly redisService: RedisService,
     @InjectDataSource() private readonly ds: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    if (this.ttlMs < this.heartbeatMs * 2) throw new Error('Invalid configuration: PRESENCE_TTL_MS must be at least twice PRESENCE_HEARTBEAT_MS');
-    const client = redisService.client as PresenceRedis;
-    if (!(client as unknown as Record<string, unknown>).softchatPresenceConnect) {
-      client.defineCommand('softchatPresenceConnect', { numberOfKeys: 3, lua: CONNECT_LUA });
-      client.defineCommand('softchatPresenceDisconnect', { numberOfKeys: 3, lua: DISCONNECT_LUA });
-      client.defineCommand('softchatPresenceRestore', { numberOfKeys: 3, lua: RESTORE_LUA });
-      client.defineCommand('softchatPresenceSetStatus', { numberOfKeys: 2, lua: SET_STATUS_LUA });
-      client.defineCommand('softchatPresenceSweep', { numberOfKeys: 1, lua: SWEEP_LUA });
-    }
-    this.redis = client;
+    // PRESENCE_TTL_MS >= 2 × PRESENCE_HEARTBEAT_MS is checked with the rest of the configuration.
+    ({ heartbeatMs: this.heartbeatMs, ttlMs: this.ttlMs, coalesceMs: this.coalesceMs, statusChangesPerMinute: this.statusChangesPerMinute } = config.messaging.presence);
+    this.redis = withPresenceCommands(redisService.client);
   }
 
   private k(...parts: string[]) {

@@ -1,4 +1,4 @@
-import { formatDecimal, median, parseDecimal, spreadBps } from './decimal';
+import { DecimalError, formatDecimal, parseDecimal } from '../ledger/money';
 import type { SourceQuote } from './providers/price-provider';
 
 /** The contract's price, plus where it came from. */
@@ -51,4 +51,26 @@ export function aggregate(symbol: string, quotes: SourceQuote[], thresholdBps: n
     disagreement,
     spreadBps: spread,
   };
+}
+
+/** The median of scaled values: the middle one, or the mean of the two middle ones. */
+export function median(values: bigint[]): bigint {
+  if (!values.length) throw new DecimalError('median of nothing');
+  const v = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2n;
+}
+
+/** (max − min) / median in basis points (0 for one value). */
+export function spreadBps(values: bigint[]): number {
+  if (values.length < 2) return 0;
+  const m = median(values);
+  if (m <= 0n) return 0;
+  let lo = values[0];
+  let hi = values[0];
+  for (const x of values) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return Number(((hi - lo) * 10_000n) / m);
 }

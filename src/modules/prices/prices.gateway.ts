@@ -2,7 +2,8 @@ import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websocke
 import type { Socket } from 'socket.io';
 import { RealtimeGateway, ok } from '../../core/realtime/realtime-gateway.decorator';
 import { SymbolsDto } from './dto/prices.dto';
-import { PricesService, pricesRoom } from './prices.service';
+import { PricesService } from './prices.service';
+import { pricesRoom } from './prices.events';
 
 /** `subscribe_prices {symbols}`: `price_update` for those assets; the ack carries the current prices. */
 @RealtimeGateway()

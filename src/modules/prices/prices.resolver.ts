@@ -2,7 +2,8 @@ import { Args, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Public } from '../../core/auth/decorators';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { PriceGql } from './dto/prices.dto';
-import { PricesService, priceTopic } from './prices.service';
+import { PricesService } from './prices.service';
+import { priceTopic } from './prices.events';
 
 @Resolver()
 export class PricesResolver {

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { badRequest, notFound } from '../../core/http/domain-error';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
+import { PriceUpdated, pricesRoom } from './prices.events';
 import { RedisService } from '../../core/redis/redis.service';
 import { ASSET_SYMBOLS, isAssetSymbol } from '../ledger/assets';
 import { MarketDataService } from '../trading/market-data.service';
-import { TradingPublisher } from '../trading/trading.publisher';
+import { TradesFeed } from '../trading/trades.feed';
 import { PriceView, aggregate } from './price-aggregate';
 import { BinanceProvider } from './providers/binance.provider';
 import { CoinGeckoProvider } from './providers/coingecko.provider';
@@ -16,8 +16,6 @@ import { PriceProvider, ProviderError, SourceQuote } from './providers/price-pro
 
 /** Assets priced in USD (USD itself is fixed at 1). */
 export const PRICED_SYMBOLS = ASSET_SYMBOLS.filter((s) => s !== 'USD');
-export const pricesRoom = (symbol: string) => `prices:${symbol}`;
-export const priceTopic = (symbol: string) => `price:${symbol}`;
 
 const MAX_BACKOFF_MS = 15 * 60_000;
 
@@ -53,10 +51,9 @@ export class PricesService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly redis: RedisService,
-    private readonly realtime: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     market: MarketDataService,
-    private readonly trading: TradingPublisher,
+    private readonly trading: TradesFeed,
   ) {
     const c = config.prices;
     const keys = config.priceFeeds;
@@ -222,15 +219,7 @@ export class PricesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private announce(p: PriceView) {
-    this.realtime.toRoom(pricesRoom(p.symbol), 'price_update', {
-      symbol: p.symbol,
-      price: p.price,
-      change: p.change24h ?? '0.00',
-      currency: p.currency,
-      source: p.source,
-      updatedAt: p.updatedAt,
-    });
-    this.pubsub.publish(priceTopic(p.symbol), { priceUpdated: p }).catch((e) => this.logger.warn(`GraphQL publish failed: ${(e as Error).message}`));
+    void this.announcer.announce(PriceUpdated, p, { room: pricesRoom(p.symbol) });
   }
 
   private usd(): PriceView {

@@ -1,7 +1,8 @@
-import { formatDecimal, median, normalizeDecimal, parseDecimal, spreadBps } from './decimal';
+import { formatDecimal, normalizeDecimal, parseDecimal } from '../ledger/money';
+import { median, spreadBps } from './price-aggregate';
 import { aggregate } from './price-aggregate';
 import { internalQuotes } from './providers/internal.provider';
-import { JsonNumber, numberText, parseLosslessJson } from './providers/lossless-json';
+import { JsonNumber, numberText, parseLosslessJson } from './providers/provider-json';
 import { retryAfterMs, SourceQuote } from './providers/price-provider';
 
 const q = (source: string, price: string, change24h: string | null = null): SourceQuote => ({

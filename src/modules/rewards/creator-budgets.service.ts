@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { notFound } from '../../core/http/domain-error';
 import { formatAmount, parseAmount } from '../ledger/money';
 import { REWARD_ASSET } from './rewards.constants';
+import { RewardsRepository } from './rewards.repository';
 import { utcDay } from './rewards.rules';
-import { big, int, iso } from './sql';
+import { big, num as int, iso } from '../../core/database/sql';
 import type { CreatorBudgetDto } from './dto/rewards.dto';
 
 const soft = (v: unknown) => formatAmount(big(v), REWARD_ASSET);
@@ -33,7 +32,7 @@ export class CreatorBudgets {
   readonly defaultBudget: bigint;
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: RewardsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.defaultBudget = parseAmount(config.rewardBounds.creatorDailyBudget, REWARD_ASSET, 'REWARDS_CREATOR_DAILY_BUDGET', { allowZero: true });
@@ -41,10 +40,7 @@ export class CreatorBudgets {
 
   async get(creatorId?: string): Promise<CreatorBudgetView> {
     if (creatorId) await this.assertUser(creatorId);
-    const rows: { scope: string; amount: string; updated_at: Date }[] = await this.ds.query(
-      `SELECT scope, amount, updated_at FROM reward_creator_budgets WHERE scope = ANY($1)`,
-      [creatorId ? [creatorId, 'default'] : ['default']],
-    );
+    const rows = await this.repo.budgets(creatorId ? [creatorId, 'default'] : ['default']);
     const own = creatorId ? rows.find((r) => r.scope === creatorId) : undefined;
     const def = rows.find((r) => r.scope === 'default');
     const chosen = own ?? def;
@@ -56,8 +52,7 @@ export class CreatorBudgets {
       updatedAt: chosen ? iso(chosen.updated_at) : null,
     };
     if (creatorId) {
-      const [s] = await this.ds.query(`SELECT spent FROM reward_creator_spend WHERE creator_id = $1 AND day = $2::date`, [creatorId, utcDay(new Date())]);
-      view.spentToday = soft(s?.spent ?? 0);
+      view.spentToday = soft(await this.repo.creatorSpent(creatorId, utcDay(new Date())));
     }
     return view;
   }
@@ -66,24 +61,19 @@ export class CreatorBudgets {
   async set(actorId: string, dto: CreatorBudgetDto): Promise<CreatorBudgetView> {
     const amount = parseAmount(dto.amount, REWARD_ASSET, 'amount', { allowZero: true });
     if (dto.creatorId) await this.assertUser(dto.creatorId);
-    await this.ds.query(
-      `INSERT INTO reward_creator_budgets (scope, amount, updated_by) VALUES ($1, $2, $3)
-       ON CONFLICT (scope) DO UPDATE SET amount = EXCLUDED.amount, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-      [dto.creatorId ?? 'default', amount.toString(), actorId],
-    );
+    await this.repo.setBudget(dto.creatorId ?? 'default', amount, actorId);
     return this.get(dto.creatorId);
   }
 
   /** Drops one creator's override: the default applies again (admins). */
   async clear(creatorId: string): Promise<CreatorBudgetView> {
     await this.assertUser(creatorId);
-    await this.ds.query(`DELETE FROM reward_creator_budgets WHERE scope = $1`, [creatorId]);
+    await this.repo.clearBudget(creatorId);
     return this.get(creatorId);
   }
 
   private async assertUser(id: string) {
-    const [u] = await this.ds.query(`SELECT 1 FROM users WHERE id = $1`, [id]);
-    if (!u) throw notFound('Creator not found');
+    if (!(await this.repo.userExists(id))) throw notFound('Creator not found');
   }
 
   /**
@@ -91,18 +81,10 @@ export class CreatorBudgets {
    * between two UTC days: one account farming one creator (often the creator's own second account).
    */
   async farming(from: string, to: string) {
-    const rows = await this.ds.query(
-      `SELECT r.user_id, u.username, r.creator_id, c.username AS creator_username, COUNT(*) AS count, SUM(r.amount) AS amount
-       FROM rewards r JOIN users u ON u.id = r.user_id JOIN users c ON c.id = r.creator_id
-       WHERE r.creator_id IS NOT NULL AND r.day BETWEEN $1::date AND $2::date
-       GROUP BY r.user_id, u.username, r.creator_id, c.username
-       HAVING COUNT(*) > $3
-       ORDER BY COUNT(*) DESC, r.user_id LIMIT 50`,
-      [from, to, this.config.rewardBounds.farmingThreshold],
-    );
+    const rows = await this.repo.farming(from, to, this.config.rewardBounds.farmingThreshold);
     return {
       threshold: this.config.rewardBounds.farmingThreshold,
-      pairs: rows.map((r: any) => ({
+      pairs: rows.map((r) => ({
         viewerId: r.user_id,
         viewerUsername: r.username,
         creatorId: r.creator_id,

@@ -6,13 +6,13 @@ import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { withTransaction } from '../../core/database/transaction';
 import { JobHandler } from '../../core/queue/job-handler.decorator';
 import { JobsService } from '../../core/queue/jobs.service';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
+import { RewardEarned } from './rewards.events';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
 import { formatAmount } from '../ledger/money';
-import { accountKey } from '../ledger/ledger.types';
-import { PAYOUT_KIND, REWARD_ASSET, REWARDS_POOL, payoutKey, rewardTopic } from './rewards.constants';
-import { big, iso } from './sql';
+import { PAYOUT_KIND, REWARD_ASSET, REWARDS_POOL, payoutKey } from './rewards.constants';
+import { PaidRow, RewardsRepository } from './rewards.repository';
+import { big, iso } from '../../core/database/sql';
 
 export interface PayoutJobData {
   rewardId: string;
@@ -23,18 +23,6 @@ export type PayoutOutcome = 'paid' | 'already-paid' | 'missing';
 /** Most rewards paid in one payout transaction. */
 const PAYOUT_BATCH = 50;
 const RECENTLY_PAID_MAX = 20_000;
-/** Advisory lock (transaction scope) that payout transactions take turns on. */
-const PAYOUT_LOCK = 7_245_100;
-
-interface PaidRow {
-  id: string;
-  user_id: string;
-  action: string;
-  target_id: string | null;
-  amount: string;
-  created_at: Date;
-  paid_at: Date;
-}
 
 /**
  * Pays queued rewards exactly once. The BullMQ job id is the reward id (so enqueueing twice
@@ -60,8 +48,8 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly ledger: LedgerService,
     private readonly jobs: JobsService,
-    private readonly realtime: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
+    private readonly repo: RewardsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -137,45 +125,27 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** 'already-paid' or 'missing' when there is nothing to pay (a batch paid it already). */
   private async settled(rewardId: string): Promise<PayoutOutcome | null> {
-    const [r] = await this.ds.query(`SELECT status FROM rewards WHERE id = $1`, [rewardId]);
-    if (!r) return 'missing';
-    return r.status === 'paid' ? 'already-paid' : null;
+    const status = await this.repo.status(rewardId);
+    if (!status) return 'missing';
+    return status === 'paid' ? 'already-paid' : null;
   }
 
   private async payBatch(rewardId: string, max: number, sized: (n: number) => void): Promise<PayoutOutcome> {
     const paid = await withTransaction(this.ds, async (tx) => {
       // The job's own reward (waiting for another instance's payout holding it), then others,
       // skipping those another payout holds.
-      const own = await tx.query(`SELECT id FROM rewards WHERE id = $1 AND status = 'queued' FOR UPDATE`, [rewardId]);
-      if (!own.length) return null;
-      const rows = (
-        await tx.run<PaidRow>(
-          `UPDATE rewards SET status = 'paid', paid_at = clock_timestamp(), last_error = NULL, attempts = attempts + 1
-           WHERE id = $1 OR id IN (
-             SELECT id FROM rewards WHERE status = 'queued' AND id <> $1 AND last_error IS NULL
-             ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-           RETURNING id, user_id, action, target_id, amount, created_at, paid_at`,
-          [rewardId, max - 1],
-        )
-      ).rows;
+      if (!(await this.repo.lockQueued(tx, rewardId))) return null;
+      let rows = await this.repo.markBatchPaid(tx, rewardId, max - 1);
       sized(rows.length);
       if (rows.length > 1) {
         // Lock the users' accounts in the ledger's own order (by account id), as a single
         // transfer does, so a batch never crosses a concurrent wallet transfer between two of them.
-        const keys = rows.map((r) => accountKey({ userId: r.user_id }, REWARD_ASSET));
-        const ids = new Map<string, string>(
-          (await tx.query(`SELECT account_key, id FROM ledger_accounts WHERE account_key = ANY($1)`, [keys])).map((a: { account_key: string; id: string }) => [
-            a.account_key,
-            a.id,
-          ]),
-        );
-        const order = (r: PaidRow) => ids.get(accountKey({ userId: r.user_id }, REWARD_ASSET)) ?? '~';
-        rows.sort((x, y) => (order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0));
+        rows = await this.ledger.inLockOrder(rows, (r) => r.user_id, REWARD_ASSET, tx);
       }
       // Payout transactions of all instances take turns from here (they all need the pool row):
       // a batch holding the pool and another payout holding a user account it needs would
       // otherwise deadlock. Held only for the ledger statements and the COMMIT.
-      await tx.query(`SELECT pg_advisory_xact_lock($1)`, [PAYOUT_LOCK]);
+      await this.repo.takePayoutTurn(tx);
       for (const row of rows) {
         const t = await this.ledger.transfer(
           {
@@ -201,9 +171,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
   /** A failed attempt rolled back: record it (and why) outside the transaction. */
   private async recordFailure(rewardId: string, e: unknown) {
     const message = e instanceof InsufficientFundsError ? 'rewards pool exhausted' : String((e as Error)?.message ?? e).slice(0, 300);
-    await this.ds
-      .query(`UPDATE rewards SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND status = 'queued'`, [rewardId, message])
-      .catch(() => undefined);
+    await this.repo.recordFailure(rewardId, message).catch(() => undefined);
   }
 
   private announce(row: PaidRow) {
@@ -217,8 +185,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
       createdAt: iso(row.created_at)!,
       paidAt: iso(row.paid_at),
     };
-    this.realtime.toUser(row.user_id, 'reward_earned', { userId: row.user_id, reward });
-    void this.pubsub.publish(rewardTopic(row.user_id), { rewardEarned: reward }).catch(() => undefined);
+    void this.announcer.announce(RewardEarned, { userId: row.user_id, reward }, { user: row.user_id });
   }
 
   /**
@@ -229,10 +196,7 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
   sweep(opts: { olderThanSeconds?: number; promote?: boolean } = {}): Promise<{ requeued: number; retried: number; promoted: number }> {
     const run = async () => {
       const olderThan = opts.olderThanSeconds ?? this.config.rewards.stuckAfterSeconds;
-      const stuck: { id: string }[] = await this.ds.query(
-        `SELECT id FROM rewards WHERE status = 'queued' AND created_at <= now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
-        [olderThan],
-      );
+      const stuck = await this.repo.queuedOlderThan(olderThan);
       const out = { requeued: 0, retried: 0, promoted: 0 };
       const queue = this.jobs.queue('rewards');
       for (const { id } of stuck) {

@@ -16,9 +16,6 @@ export const poolFundKey = (reference: string) => `rewards-pool:fund:${reference
 export const PAYOUT_KIND = 'reward';
 export const POOL_FUNDING_KIND = 'rewards_pool_funding';
 
-/** GraphQL topic of one user's `rewardEarned`. */
-export const rewardTopic = (userId: string) => `rewards:${userId}`;
-
 /** Actions the videos module grants after verifying watch sessions. */
 export const WATCH_MILESTONE_ACTION = 'watch_milestone';
 export const AD_VIEW_ACTION = 'ad_view';

@@ -4,18 +4,22 @@ import { OwnerOrAdmin } from '../../core/auth/ownership';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { Idempotent } from '../../core/http/idempotency';
 import { AnalyticsQueryDto, CreatorBudgetDto, CreatorBudgetQueryDto, FundPoolDto, HistoryQueryDto, TriggerRewardDto, UpdateRewardRuleDto } from './dto/rewards.dto';
+import { RewardRules } from './reward-rules.service';
 import { RewardsService } from './rewards.service';
 import { CreatorBudgets } from './creator-budgets.service';
 
 @Controller('rewards')
 export class RewardsController {
-  constructor(private readonly rewards: RewardsService) {}
+  constructor(
+    private readonly rewards: RewardsService,
+    private readonly ruleBook: RewardRules,
+  ) {}
 
   /** Every rule, public: what each action pays, its daily cap and cooldown. */
   @Public()
   @Get('rules')
   rules() {
-    return this.rewards.rules();
+    return this.ruleBook.list();
   }
 
   /** 202 for every valid request: `queued`, `duplicate`, `capped`, `cooldown` or `disabled`. */
@@ -51,6 +55,7 @@ export class RewardsController {
 export class AdminRewardsController {
   constructor(
     private readonly rewards: RewardsService,
+    private readonly ruleBook: RewardRules,
     private readonly budgets: CreatorBudgets,
   ) {}
 
@@ -74,18 +79,18 @@ export class AdminRewardsController {
 
   @Get('rules/:action')
   rule(@Param('action') action: string) {
-    return this.rewards.rule(action);
+    return this.ruleBook.get(action);
   }
 
   /** Changes a rule; the change is audited (who, when, before, after). */
   @Patch('rules/:action')
   update(@CurrentUser() admin: AuthUser, @Param('action') action: string, @Body() dto: UpdateRewardRuleDto) {
-    return this.rewards.updateRule(admin.id, action, dto);
+    return this.ruleBook.update(admin.id, action, dto);
   }
 
   @Get('rules/:action/audit')
   audit(@Param('action') action: string, @Query() q: HistoryQueryDto) {
-    return this.rewards.ruleAudit(action, q);
+    return this.ruleBook.audit(action, q);
   }
 
   @Get('pool')

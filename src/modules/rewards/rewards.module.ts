@@ -5,6 +5,8 @@ import { RewardsResolver } from './rewards.resolver';
 import { RewardsService } from './rewards.service';
 import { RewardPayouts } from './reward-payouts.service';
 import { CreatorBudgets } from './creator-budgets.service';
+import { RewardRules } from './reward-rules.service';
+import { RewardsRepository } from './rewards.repository';
 
 /**
  * Rewards in SOFT: rules, the trigger, payouts through BullMQ into the ledger, user reward
@@ -12,7 +14,7 @@ import { CreatorBudgets } from './creator-budgets.service';
  */
 @Module({
   controllers: [RewardsController, AdminRewardsController],
-  providers: [RewardsService, RewardPayouts, CreatorBudgets, RewardsResolver, IdempotencyInterceptor],
+  providers: [RewardsService, RewardRules, RewardsRepository, RewardPayouts, CreatorBudgets, RewardsResolver, IdempotencyInterceptor],
   exports: [RewardsService],
 })
 export class RewardsModule {}

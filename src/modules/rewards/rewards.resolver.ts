@@ -12,20 +12,22 @@ import {
   TriggerResultGql,
   UpdateRewardRuleDto,
 } from './dto/rewards.dto';
-import { rewardTopic } from './rewards.constants';
+import { rewardTopic } from './rewards.events';
+import { RewardRules } from './reward-rules.service';
 import { RewardsService, RewardView } from './rewards.service';
 
 @Resolver()
 export class RewardsResolver {
   constructor(
     private readonly rewards: RewardsService,
+    private readonly ruleBook: RewardRules,
     private readonly pubsub: GqlPubSub,
   ) {}
 
   @Public()
   @Query(() => [RewardRuleGql])
   rewardRules() {
-    return this.rewards.rules();
+    return this.ruleBook.list();
   }
 
   @Query(() => RewardSummaryGql, { description: "A user's reward data (your own unless you are an admin)" })
@@ -49,7 +51,7 @@ export class RewardsResolver {
   @Roles('admin')
   @Mutation(() => RewardRuleGql)
   updateRewardRule(@CurrentUser() admin: AuthUser, @Args('action') action: string, @Args('input') input: UpdateRewardRuleDto) {
-    return this.rewards.updateRule(admin.id, action, input);
+    return this.ruleBook.update(admin.id, action, input);
   }
 
   /** Your rewards, as they are paid. */

@@ -2,22 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Tx } from '../../core/database/transaction';
 import { OrderBook } from './engine/matching-engine';
 import { PairSpec, toLots, toTicks } from './trading.math';
+import { BookRow, TradingRepository } from './trading.repository';
 
 interface Entry {
   book: OrderBook;
   /** The book sequence this replica reflects; null while checked out or after a failure (rebuild next time). */
   seq: number | null;
-}
-
-interface BookRow {
-  id: string;
-  user_id: string;
-  side: 'buy' | 'sell';
-  price: string | null;
-  quantity: string;
-  filled_quantity: string;
-  status: string;
-  priority: string | null;
 }
 
 /** Beyond this many missed changes a full rebuild is as cheap as a catch-up. */
@@ -43,6 +33,8 @@ export class BookCacheService {
   private readonly tails = new Map<string, Promise<void>>();
   /** Counters for tests and metrics: how the replica was brought up to date. */
   readonly stats = { hits: 0, catchUps: 0, rebuilds: 0 };
+
+  constructor(private readonly repo: TradingRepository) {}
 
   /** Runs `fn` with exclusive use of the pair's replica on this instance. */
   async exclusive<T>(pairId: string, fn: () => Promise<T>): Promise<T> {
@@ -75,11 +67,7 @@ export class BookCacheService {
     if (entry && entry.seq !== null && entry.seq < dbSeq && dbSeq - entry.seq <= CATCH_UP_LIMIT) {
       const from = entry.seq;
       entry.seq = null;
-      const rows: BookRow[] = await tx.query(
-        `SELECT id, user_id, side, price, quantity, filled_quantity, status, priority
-         FROM trading_orders WHERE pair_id = $1 AND book_seq > $2 ORDER BY priority NULLS LAST`,
-        [pair.id, from],
-      );
+      const rows = await this.repo.bookChangesSince(tx, pair.id, from);
       for (const r of rows) this.apply(entry.book, pair, r);
       this.stats.catchUps += 1;
       return entry.book;
@@ -87,11 +75,7 @@ export class BookCacheService {
     // Full rebuild from the resting orders.
     this.entries.delete(pair.id);
     const book = new OrderBook();
-    const rows: BookRow[] = await tx.query(
-      `SELECT id, user_id, side, price, quantity, filled_quantity, status, priority
-       FROM trading_orders WHERE pair_id = $1 AND status IN ('open','partially_filled') ORDER BY priority`,
-      [pair.id],
-    );
+    const rows = await this.repo.restingBook(tx, pair.id);
     for (const r of rows) this.apply(book, pair, r);
     entry = { book, seq: null };
     this.entries.set(pair.id, entry);

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { RedisService } from '../../core/redis/redis.service';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { badRequest } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { formatAmount } from '../ledger/money';
+import { MarketDataRepository } from './market-data.repository';
 import { PairsService } from './pairs.service';
 import { PairSpec, formatPrice, percentChange } from './trading.math';
-import { OrderBookView, TradeRow, TradeView, tradeView } from './trading.views';
+import { OrderBookView, TradeView, tradeView } from './trading.views';
 
 export interface PairView {
   id: string;
@@ -62,7 +61,7 @@ const MAX_DEPTH = 500;
 @Injectable()
 export class MarketDataService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: MarketDataRepository,
     private readonly pairs: PairsService,
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -78,19 +77,7 @@ export class MarketDataService {
   }
 
   private async pairStats(only: string | null): Promise<PairView[]> {
-    const rows = await this.ds.query(
-      `SELECT p.id, p.sequence, l.price AS last_price, o.price AS open_price, s.high, s.low, s.volume, s.quote_volume, s.trades
-       FROM trading_pairs p
-       LEFT JOIN LATERAL (SELECT price FROM trading_trades t WHERE t.pair_id = p.id ORDER BY seq DESC LIMIT 1) l ON true
-       LEFT JOIN LATERAL (SELECT price FROM trading_trades t WHERE t.pair_id = p.id AND t.executed_at >= now() - interval '24 hours'
-                          ORDER BY seq ASC LIMIT 1) o ON true
-       LEFT JOIN LATERAL (SELECT max(price) AS high, min(price) AS low, COALESCE(sum(quantity), 0) AS volume,
-                                 COALESCE(sum(quote_amount), 0) AS quote_volume, count(*)::int AS trades
-                          FROM trading_trades t WHERE t.pair_id = p.id AND t.executed_at >= now() - interval '24 hours') s ON true
-       WHERE $1::text IS NULL OR p.id = $1
-       ORDER BY p.id`,
-      [only],
-    );
+    const rows = await this.repo.pairStats(only);
     const out: PairView[] = [];
     for (const r of rows) {
       const pair = this.pairs.known(r.id);
@@ -132,17 +119,7 @@ export class MarketDataService {
   async orderBook(pairId: unknown, depthRaw?: unknown): Promise<OrderBookView> {
     const pair = await this.pairs.get(pairId);
     const depth = parseDepth(depthRaw);
-    const rows: { side: string | null; price: string | null; qty: string | null; seq: string }[] = await this.ds.query(
-      `SELECT NULL AS side, NULL AS price, NULL AS qty, (SELECT sequence FROM trading_pairs WHERE id = $1)::text AS seq
-       UNION ALL
-       SELECT side, price::text, qty::text, NULL FROM (
-         SELECT side, price, sum(quantity - filled_quantity) AS qty,
-                row_number() OVER (PARTITION BY side ORDER BY CASE WHEN side = 'buy' THEN -price ELSE price END) AS rn
-         FROM trading_orders WHERE pair_id = $1 AND status IN ('open','partially_filled')
-         GROUP BY side, price
-       ) lv WHERE rn <= $2`,
-      [pair.id, depth],
-    );
+    const rows = await this.repo.bookLevels(pair.id, depth);
     const seq = Number(rows.find((r) => r.side === null)!.seq);
     const bids: [bigint, bigint][] = [];
     const asks: [bigint, bigint][] = [];
@@ -161,11 +138,7 @@ export class MarketDataService {
     const pair = await this.pairs.get(pairId);
     const limit = parseLimit(q.limit);
     const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^\d{1,19}$/.test(v));
-    const rows: TradeRow[] = await this.ds.query(
-      `SELECT id, seq, pair_id, price, quantity, quote_amount, taker_side, executed_at FROM trading_trades
-       WHERE pair_id = $1 ${cursor ? 'AND seq < $3' : ''} ORDER BY seq DESC LIMIT $2`,
-      cursor ? [pair.id, limit + 1, cursor] : [pair.id, limit + 1],
-    );
+    const rows = await this.repo.recentTrades(pair.id, limit + 1, cursor ?? null);
     return toPage(rows, limit, (r) => tradeView(r, pair), (r) => String(r.seq));
   }
 
@@ -194,17 +167,8 @@ export class MarketDataService {
     const earliest = new Date(end.getTime() - limit * seconds * 1000);
     const start = startGiven && startGiven > earliest ? startGiven : earliest;
     if (startGiven && startGiven >= end) throw badRequest('startTime must be before endTime');
-    const rows = await this.ds.query(
-      `SELECT date_bin(make_interval(secs => $2), executed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS open_time,
-              (array_agg(price ORDER BY seq))[1] AS open, max(price) AS high, min(price) AS low,
-              (array_agg(price ORDER BY seq DESC))[1] AS close, sum(quantity) AS volume, sum(quote_amount) AS quote_volume,
-              count(*)::int AS trades
-       FROM trading_trades
-       WHERE pair_id = $1 AND executed_at >= $3 AND executed_at < $4
-       GROUP BY 1 ORDER BY 1 DESC LIMIT $5`,
-      [pair.id, seconds, start, end, limit],
-    );
-    const items: KlineView[] = rows.reverse().map((r: any) => {
+    const rows = await this.repo.candles(pair.id, seconds, start, end, limit);
+    const items: KlineView[] = rows.reverse().map((r) => {
       const open = new Date(r.open_time);
       return {
         openTime: open.toISOString(),
@@ -225,16 +189,10 @@ export class MarketDataService {
 
   /** Last price and 24 h statistics of every pair (for the internal price provider). */
   async tickers(): Promise<{ pair: PairSpec; last: bigint | null; open24h: bigint | null; at: Date | null }[]> {
-    const rows = await this.ds.query(
-      `SELECT p.id, l.price AS last_price, l.executed_at AS last_at, o.price AS open_price
-       FROM trading_pairs p
-       LEFT JOIN LATERAL (SELECT price, executed_at FROM trading_trades t WHERE t.pair_id = p.id ORDER BY seq DESC LIMIT 1) l ON true
-       LEFT JOIN LATERAL (SELECT price FROM trading_trades t WHERE t.pair_id = p.id AND t.executed_at >= now() - interval '24 hours'
-                          ORDER BY seq ASC LIMIT 1) o ON true`,
-    );
+    const rows = await this.repo.tickers();
     return rows
-      .filter((r: any) => this.pairs.known(r.id))
-      .map((r: any) => ({
+      .filter((r) => this.pairs.known(r.id))
+      .map((r) => ({
         pair: this.pairs.known(r.id)!,
         last: r.last_price === null ? null : BigInt(r.last_price),
         open24h: r.open_price === null ? null : BigInt(r.open_price),

@@ -1,24 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { notFound } from '../../core/http/domain-error';
-import type { AssetSymbol } from '../ledger/assets';
 import { PairSpec, pairSpecProblems } from './trading.math';
+import { TradingRepository } from './trading.repository';
 
 const PAIR_ID_RE = /^[A-Z0-9]{2,10}-[A-Z0-9]{2,10}$/;
-
-interface PairRow {
-  id: string;
-  base: AssetSymbol;
-  quote: AssetSymbol;
-  tick_size: string;
-  lot_size: string;
-  min_price: string;
-  max_price: string;
-  max_quantity: string;
-  min_notional: string;
-  status: 'trading' | 'halted';
-}
 
 /** The trading pairs (rows of trading_pairs), cached: they change only through migrations. */
 @Injectable()
@@ -27,7 +12,7 @@ export class PairsService implements OnApplicationBootstrap {
   private pairs = new Map<string, PairSpec>();
   private loaded: Promise<void> | null = null;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(private readonly repo: TradingRepository) {}
 
   async onApplicationBootstrap() {
     await this.load();
@@ -36,7 +21,7 @@ export class PairsService implements OnApplicationBootstrap {
   private load(): Promise<void> {
     if (!this.loaded) {
       this.loaded = (async () => {
-        const rows: PairRow[] = await this.ds.query(`SELECT * FROM trading_pairs ORDER BY id`);
+        const rows = await this.repo.pairs();
         const map = new Map<string, PairSpec>();
         for (const r of rows) {
           const spec: PairSpec = {

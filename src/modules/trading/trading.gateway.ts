@@ -4,7 +4,7 @@ import { RealtimeGateway, ok } from '../../core/realtime/realtime-gateway.decora
 import { TradingRoomDto } from './dto/trading.dto';
 import { MarketDataService } from './market-data.service';
 import { PairsService } from './pairs.service';
-import { tradingRoom } from './trading.publisher';
+import { tradingRoom } from './trading.events';
 
 /**
  * `join_trading_room {tradingPairId}`: this socket starts hearing the pair's `orderbook_update`

@@ -12,8 +12,8 @@ import {
   parseQuantity,
   percentChange,
   quoteAmount,
-  tradingFee,
 } from './trading.math';
+import { feeFor } from '../ledger/money';
 
 const seeded = (id: string): PairSpec => {
   const p = TRADING_PAIRS_SEED.find((x) => x.id === id)!;
@@ -120,12 +120,12 @@ describe('trading math', () => {
   });
 
   it('rounds fees down on what each side receives', () => {
-    expect(tradingFee(3_250_000n, 25)).toBe(8_125n); // 0.25 % of 32500.00 = 81.25
-    expect(tradingFee(3n, 25)).toBe(1n); // below a minor unit: rounded up to one
-    expect(tradingFee(150_000n, 10)).toBe(150n);
-    expect(tradingFee(999n, 0)).toBe(0n);
-    expect(tradingFee(999n, 10_000)).toBe(999n);
-    expect(() => tradingFee(1n, 10_001)).toThrow(RangeError);
+    expect(feeFor(3_250_000n, 25)).toBe(8_125n); // 0.25 % of 32500.00 = 81.25
+    expect(feeFor(3n, 25)).toBe(1n); // below a minor unit: rounded up to one
+    expect(feeFor(150_000n, 10)).toBe(150n);
+    expect(feeFor(999n, 0)).toBe(0n);
+    expect(feeFor(999n, 10_000)).toBe(999n);
+    expect(() => feeFor(1n, 10_001)).toThrow(RangeError);
   });
 
   it('averages fill prices half up at the quote precision', () => {

@@ -22,13 +22,13 @@
  * 4. The trading fee (TRADING_FEE_BPS) is charged on what each side receives, in that asset:
  *    the buyer pays ceil(baseReceived × bps / 10000) of the base asset, the seller
  *    ceil(quoteReceived × bps / 10000) of the quote asset, each as its own ledger movement to the
- *    fee account. Rounded up to the next minor unit (as every fee, see ledger/money.ts feeFor), so
- *    tiny fills are not fee-free. No fee needs to be held in advance.
+ *    fee account, computed by ledger/money.ts feeFor (the one fee function): rounded up to the next
+ *    minor unit, so tiny fills are not fee-free. No fee needs to be held in advance.
  * 5. averagePrice = Σ pᵢ × qᵢ / Σ qᵢ, rounded half up to the quote asset's decimals (display only).
  * 6. change24h is a percentage with two decimals, rounded half away from zero.
  */
 import { AssetSymbol, getAsset, isAssetSymbol } from '../ledger/assets';
-import { feeFor, formatAmount, MoneyFormatError, parseAmount, pow10 } from '../ledger/money';
+import { formatAmount, MoneyFormatError, mulDivFloor, parseAmount, pow10 } from '../ledger/money';
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'limit' | 'market';
@@ -129,7 +129,7 @@ export function parseQuantity(input: unknown, pair: PairSpec, field = 'quantity'
 
 /** Rule 1: the quote amount of a fill (also what a limit buy holds for its full quantity, rule 3). */
 export function quoteAmount(price: bigint, quantity: bigint, pair: Pick<PairSpec, 'base'>): bigint {
-  return (price * quantity) / scaleOf(pair);
+  return mulDivFloor(price, quantity, scaleOf(pair));
 }
 
 /** Rule 2 for limit orders: price × quantity at least the pair's minimum notional. */
@@ -145,13 +145,6 @@ export function checkMinNotional(price: bigint, quantity: bigint, pair: PairSpec
 /** What a limit order holds (rule 3): asset and amount. */
 export function limitHold(side: OrderSide, price: bigint, quantity: bigint, pair: PairSpec): { asset: AssetSymbol; amount: bigint } {
   return side === 'buy' ? { asset: pair.quote, amount: quoteAmount(price, quantity, pair) } : { asset: pair.base, amount: quantity };
-}
-
-/** Rule 4: the fee on an amount received. */
-export function tradingFee(received: bigint, bps: number): bigint {
-  if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) throw new RangeError(`fee bps must be 0..10000, got ${bps}`);
-  // Rounded up like every fee (ledger/money.ts feeFor): tiny fills do not trade fee-free.
-  return feeFor(received, bps);
 }
 
 /** Decimals of the pair's prices: those of the tick size (0.01 → 2), at most the quote asset's. */

@@ -17,7 +17,7 @@ import { TradeGql } from './dto/trading.dto';
 import { MarketDataService } from './market-data.service';
 import { PairsService } from './pairs.service';
 import { TradingService } from './trading.service';
-import { bookTopic, orderTopic, tradesTopic } from './trading.publisher';
+import { bookTopic, orderTopic, tradesTopic } from './trading.events';
 
 @Resolver()
 export class TradingResolver {

@@ -5,9 +5,8 @@ import { TokenService } from '../../core/auth/token.service';
 import { DomainError } from '../../core/http/domain-error';
 import { UpdateRolesDto } from './dto/admin-user.dto';
 import { UsersService, toPublicUser } from './users.service';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
-import { userUpdatedTopic } from './user-events';
+import { Announcer } from '../../core/realtime/announce';
+import { UserUpdated } from './users.events';
 
 @Roles('admin')
 @Controller('admin/users')
@@ -15,8 +14,7 @@ export class AdminUsersController {
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,
-    private readonly pubsub: GqlPubSub,
-    private readonly realtime: RealtimePublisher,
+    private readonly announcer: Announcer,
   ) {}
 
   @Get(':userId')
@@ -40,8 +38,7 @@ export class AdminUsersController {
     // token with the new roles.
     await this.tokens.markRolesChanged(userId, user.roles, user.tokenVersion);
     const view = toPublicUser(user);
-    this.realtime.toUser(userId, 'user_updated', { user: view });
-    await this.pubsub.publish(userUpdatedTopic(userId), { userUpdated: view });
+    await this.announcer.announce(UserUpdated, view, { user: userId });
     return view;
   }
 }

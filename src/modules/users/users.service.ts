@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { Role, UserEntity } from './entities/user.entity';
+import type { Role } from '../../core/auth/roles';
+import { UserEntity } from './entities/user.entity';
 import { conflict, notFound } from '../../core/http/domain-error';
 
 export interface PublicUser {
@@ -76,5 +77,10 @@ export class UsersService {
 
   async exists(id: string): Promise<boolean> {
     return (await this.users.count({ where: { id } })) > 0;
+  }
+
+  /** Whether a username is taken, ignoring case (as the unique index on lower(username) does). */
+  async usernameTaken(name: string): Promise<boolean> {
+    return (await this.users.query(`SELECT 1 FROM users WHERE lower(username) = lower($1)`, [name])).length > 0;
   }
 }

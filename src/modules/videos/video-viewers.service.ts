@@ -3,9 +3,9 @@ import { PeriodicTask } from '../../core/scheduling/periodic-task';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
-import { GqlPubSub } from '../../core/realtime/gql-pubsub';
-import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { Announcer } from '../../core/realtime/announce';
 import { RedisService } from '../../core/redis/redis.service';
+import { ViewerCountUpdated, videoRoom } from './videos.events';
 import { JOIN_LUA, LEAVE_LUA, RESTORE_LUA, SWEEP_LUA, THROTTLE_LUA } from './viewers.scripts';
 
 interface ViewersRedis extends Redis {
@@ -15,11 +15,6 @@ interface ViewersRedis extends Redis {
   softchatViewersSweep(instances: string, cutoff: number | string, prefix: string, max: number, only: string): Promise<(string | number)[]>;
   softchatViewersThrottle(throttle: string, users: string, announced: string, windowMs: number): Promise<[number, number, number]>;
 }
-
-/** Socket.IO room of a video's live viewers. */
-export const videoRoom = (videoId: string) => `video:${videoId}`;
-/** GraphQL topic of `viewerCountUpdated(videoId)`. */
-export const viewerCountTopic = (videoId: string) => `video-viewers:${videoId}`;
 
 /** The contract's rate: at most one `viewer_count_update` per video per second. */
 export const ANNOUNCE_WINDOW_MS = 1000;
@@ -46,8 +41,7 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
 
   constructor(
     private readonly redisService: RedisService,
-    private readonly realtime: RealtimePublisher,
-    private readonly pubsub: GqlPubSub,
+    private readonly announcer: Announcer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const client = redisService.client as ViewersRedis;
@@ -192,9 +186,7 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
       ANNOUNCE_WINDOW_MS,
     );
     if (emit === 1) {
-      const payload = { videoId, count: Number(count) };
-      this.realtime.toRoom(videoRoom(videoId), 'viewer_count_update', payload);
-      void this.pubsub.publish(viewerCountTopic(videoId), { viewerCountUpdated: payload }).catch(() => undefined);
+      void this.announcer.announce(ViewerCountUpdated, { videoId, count: Number(count) }, { room: videoRoom(videoId) });
       // Anything that changes within the window is picked up by the trailing check.
       this.schedule(videoId, ANNOUNCE_WINDOW_MS + 5);
     } else if (retryAfterMs > 0) {

@@ -6,7 +6,8 @@ import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
 import { RealtimeGateway, ok } from '../../core/realtime/realtime-gateway.decorator';
 import { VideoRefDto } from './dto/videos.dto';
-import { VideoViewersService, videoRoom } from './video-viewers.service';
+import { VideoViewersService } from './video-viewers.service';
+import { videoRoom } from './videos.events';
 import { VideosService } from './videos.service';
 
 /** Most videos one socket may watch at once (a tab per video is plenty). */

@@ -17,7 +17,7 @@ import {
   WatchProgressGql,
   WatchSessionStartGql,
 } from './dto/videos.dto';
-import { viewerCountTopic } from './video-viewers.service';
+import { viewerCountTopic } from './videos.events';
 import { VideosService } from './videos.service';
 import { WatchService } from './watch.service';
 

@@ -9,7 +9,7 @@ import { badRequest, forbidden, notFound } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { formatAmount, parseAmount } from '../ledger/money';
 import { AD_VIEW_ACTION, REWARD_ASSET, WATCH_MILESTONE_ACTION } from '../rewards/rewards.constants';
-import { big, int, iso } from '../rewards/sql';
+import { big, num as int, iso } from '../../core/database/sql';
 import { MediaService } from '../media/media.service';
 import { Playback, PlaybackService } from '../media/playback.service';
 import { canonicalUrl, sourceFromRow, VideoSource } from '../media/source.rules';

@@ -6,7 +6,7 @@ import { pgCode, withTransaction } from '../../core/database/transaction';
 import { badRequest, conflict, notFound, rateLimited, unprocessable } from '../../core/http/domain-error';
 import { AD_VIEW_ACTION, WATCH_MILESTONE_ACTION } from '../rewards/rewards.constants';
 import { RewardsService, TriggerResult } from '../rewards/rewards.service';
-import { iso } from '../rewards/sql';
+import { iso } from '../../core/database/sql';
 import type { ClaimAdDto, ClaimMilestoneDto, HeartbeatDto } from './dto/videos.dto';
 import { toMs } from './video.rules';
 import { VideoSpec, VideosService } from './videos.service';

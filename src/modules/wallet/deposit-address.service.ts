@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
+import { WalletRepository } from './wallet.repository';
 import { deriveBtcAddress, deriveEthAddress, generateDevelopmentKeys } from './addresses';
 
 export interface DepositAddress {
@@ -22,7 +21,7 @@ export class DepositAddressService implements OnApplicationBootstrap {
   private keys?: { btcXpub: string; ethXpub: string };
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: WalletRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -38,12 +37,7 @@ export class DepositAddressService implements OnApplicationBootstrap {
     if (btcXpub && ethXpub) return { btcXpub, ethXpub };
     const settingKey = `wallet.dev-keys.${btcNetwork}`;
     const generated = generateDevelopmentKeys(btcNetwork);
-    await this.ds.query(`INSERT INTO system_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
-      settingKey,
-      JSON.stringify({ btcXpub: generated.btcXpub, ethXpub: generated.ethXpub }),
-    ]);
-    const [row] = await this.ds.query(`SELECT value FROM system_settings WHERE key = $1`, [settingKey]);
-    const stored = row.value as { btcXpub: string; ethXpub: string };
+    const stored = await this.repo.settingOnce(settingKey, { btcXpub: generated.btcXpub, ethXpub: generated.ethXpub });
     this.logger.warn(
       `${btcXpub ? '' : 'BTC_XPUB '}${ethXpub ? '' : 'ETH_XPUB '}not set: deposit addresses come from a development key stored in system_settings. Set real account xpubs in production.`,
     );
@@ -51,9 +45,7 @@ export class DepositAddressService implements OnApplicationBootstrap {
   }
 
   async addressesFor(userId: string): Promise<DepositAddress[]> {
-    await this.ds.query(`INSERT INTO wallet_address_indexes (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, [userId]);
-    const [row] = await this.ds.query(`SELECT address_index FROM wallet_address_indexes WHERE user_id = $1`, [userId]);
-    const index = Number(row.address_index);
+    const index = await this.repo.addressIndex(userId);
     const keys = this.keys!;
     const eth = deriveEthAddress(keys.ethXpub, index);
     const btcNetwork = this.config.wallet.btcNetwork === 'testnet' ? 'bitcoin-testnet' : 'bitcoin';

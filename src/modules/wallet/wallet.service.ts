@@ -65,43 +65,22 @@ export class WalletService {
   async transactions(userId: string, q: { asset?: string; limit?: unknown; cursor?: unknown }): Promise<Page<TransactionView>> {
     const limit = parseLimit(q.limit);
     const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^\d{1,19}$/.test(v));
-    const params: unknown[] = [userId, limit + 1];
-    let where = 'a.user_id = $1';
-    if (q.asset) {
-      params.push(asset(q.asset));
-      where += ` AND e.asset = $${params.length}`;
-    }
-    if (cursor) {
-      params.push(cursor);
-      where += ` AND e.id < $${params.length}`;
-    }
-    const rows = await this.ds.query(
-      `SELECT e.id AS entry_id, t.id, t.kind, e.asset, e.amount, e.balance_after, ca.user_id AS counterparty_id,
-              t.reference, t.metadata, e.created_at
-       FROM ledger_entries e
-       JOIN ledger_accounts a ON a.id = e.account_id
-       JOIN ledger_transfers t ON t.id = e.transfer_id
-       JOIN ledger_accounts ca ON ca.id = e.counterparty_account_id
-       WHERE ${where}
-       ORDER BY e.id DESC
-       LIMIT $2`,
-      params,
-    );
+    const rows = await this.ledger.history(userId, { asset: q.asset ? asset(q.asset) : undefined, before: cursor, limit: limit + 1 });
     return toPage(
       rows,
       limit,
-      (r: any): TransactionView => ({
-        id: r.id,
+      (r): TransactionView => ({
+        id: r.transferId,
         type: r.kind,
         asset: r.asset,
-        amount: formatAmount(BigInt(r.amount), r.asset),
-        balanceAfter: formatAmount(BigInt(r.balance_after), r.asset),
-        counterpartyId: r.counterparty_id,
+        amount: formatAmount(r.amount, r.asset),
+        balanceAfter: formatAmount(r.balanceAfter, r.asset),
+        counterpartyId: r.counterpartyId,
         reference: r.reference,
-        note: r.metadata?.note ?? null,
-        createdAt: new Date(r.created_at).toISOString(),
+        note: (r.metadata?.note as string | undefined) ?? null,
+        createdAt: r.createdAt.toISOString(),
       }),
-      (r: any) => String(r.entry_id),
+      (r) => r.entryId,
     );
   }
 

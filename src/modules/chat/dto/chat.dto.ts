@@ -15,9 +15,8 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { MAX_LIMIT } from '../common/cursor';
-import { MAX_CONTENT_LENGTH } from '../chat.settings';
-import { CLIENT_MESSAGE_ID } from '../chat.rules';
+import { MAX_LIMIT } from '../../../core/http/pagination';
+import { CLIENT_MESSAGE_ID, MAX_CONTENT_LENGTH } from '../chat.rules';
 
 const CLIENT_ID_MESSAGE = { message: 'clientMessageId must be 1 to 64 letters, digits or . _ : -' };
 

@@ -1,5 +1,5 @@
-import { normalizeDecimal } from '../decimal';
-import { isObject, numberText } from './lossless-json';
+import { normalizeDecimal } from '../../ledger/money';
+import { isObject, numberText } from './provider-json';
 import { PriceProvider, ProviderAnswer, ProviderError, SourceQuote, getJson } from './price-provider';
 
 const SYMBOLS: Record<string, string> = { BTC: 'BTCUSDT', ETH: 'ETHUSDT' };

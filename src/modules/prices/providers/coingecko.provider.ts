@@ -1,5 +1,5 @@
-import { normalizeDecimal } from '../decimal';
-import { isObject, numberText } from './lossless-json';
+import { normalizeDecimal } from '../../ledger/money';
+import { isObject, numberText } from './provider-json';
 import { PriceProvider, ProviderAnswer, ProviderError, SourceQuote, getJson } from './price-provider';
 
 const IDS: Record<string, string> = { BTC: 'bitcoin', ETH: 'ethereum', USDT: 'tether' };

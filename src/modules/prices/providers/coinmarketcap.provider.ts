@@ -1,5 +1,5 @@
-import { normalizeDecimal } from '../decimal';
-import { LosslessJson, isObject, numberText } from './lossless-json';
+import { normalizeDecimal } from '../../ledger/money';
+import { LosslessJson, isObject, numberText } from './provider-json';
 import { PriceProvider, ProviderAnswer, ProviderError, SourceQuote, getJson } from './price-provider';
 
 const SUPPORTED = new Set(['BTC', 'ETH', 'USDT']);

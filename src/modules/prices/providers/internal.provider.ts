@@ -1,7 +1,7 @@
 import { getAsset, AssetSymbol } from '../../ledger/assets';
 import type { MarketDataService } from '../../trading/market-data.service';
 import { percentChange } from '../../trading/trading.math';
-import { DECIMAL_SCALE, divScaled, formatDecimal, mulScaled, SCALED_ONE } from '../decimal';
+import { DECIMAL_SCALE, divScaled, formatDecimal, mulScaled, SCALED_ONE } from '../../ledger/money';
 import { PriceProvider, ProviderAnswer, SourceQuote } from './price-provider';
 
 export interface InternalTicker {

@@ -1,4 +1,4 @@
-import { LosslessJson, isObject, parseLosslessJson } from './lossless-json';
+import { LosslessJson, isObject, parseLosslessJson } from './provider-json';
 
 /** One provider's quote of one asset, in USD. Decimal strings only. */
 export interface SourceQuote {

@@ -1,5 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn } from 'class-validator';
-import { ROLES, Role } from '../entities/user.entity';
+import { ROLES, Role } from '../../../core/auth/roles';
 
 export class UpdateRolesDto {
   @IsArray()

@@ -1,7 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export const ROLES = ['user', 'creator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../../../core/auth/roles';
 
 @Entity('users')
 export class UserEntity {
