@@ -1,172 +1,74 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { PeriodicTask } from '../../core/scheduling/periodic-task';
-import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { Announcer } from '../../core/realtime/announce';
+import { LiveViewers } from '../../core/realtime/live-viewers';
 import { RedisService } from '../../core/redis/redis.service';
 import { ViewerCountUpdated, videoRoom } from './videos.events';
-import { JOIN_LUA, LEAVE_LUA, RESTORE_LUA, SWEEP_LUA, THROTTLE_LUA } from './viewers.scripts';
-
-interface ViewersRedis extends Redis {
-  softchatViewersJoin(users: string, inst: string, userId: string, field: string): Promise<number>;
-  softchatViewersLeave(users: string, inst: string, userId: string, field: string): Promise<number>;
-  softchatViewersRestore(users: string, inst: string, userId: string, field: string, n: number): Promise<number>;
-  softchatViewersSweep(instances: string, cutoff: number | string, prefix: string, max: number, only: string): Promise<(string | number)[]>;
-  softchatViewersThrottle(throttle: string, users: string, announced: string, windowMs: number): Promise<[number, number, number]>;
-}
 
 /** The contract's rate: at most one `viewer_count_update` per video per second. */
 export const ANNOUNCE_WINDOW_MS = 1000;
 
 /**
- * Live viewers per video (distinct users), in Redis and shared by every instance. Each
- * instance heartbeats; when one stops (crash, kill -9), another claims it after VIEWERS_TTL_MS
- * and removes its viewers, so counts never stay inflated. Changes are announced on Socket.IO
- * (`viewer_count_update` to the video's room) and GraphQL, at most once a second per video
- * across all instances, and the last change of a burst is always announced.
+ * Live viewers per video (distinct users), in Redis and shared by every instance
+ * (src/core/realtime/live-viewers.ts, key namespace `<prefix>:viewers:`). Changes are announced
+ * on Socket.IO (`viewer_count_update` to the video's room) and GraphQL, at most once a second
+ * per video across all instances, and the last change of a burst is always announced.
  */
 @Injectable()
 export class VideoViewersService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('VideoViewers');
-  readonly instanceId = randomUUID();
-  private readonly redis: ViewersRedis;
-  /** This instance's sockets per "<videoId>|<userId>". */
-  private readonly local = new Map<string, number>();
+  private readonly viewers: LiveViewers;
   /** Trailing re-checks scheduled per video. */
   private readonly pending = new Map<string, NodeJS.Timeout>();
-  private ticker?: PeriodicTask;
-  private closing = false;
-  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly redisService: RedisService,
+    redisService: RedisService,
     private readonly announcer: Announcer,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    const client = redisService.client as ViewersRedis;
-    // Each command on its own: battles' viewer counts share the shared client and define some of
-    // these too, so "one is defined" does not mean "all are".
-    const defined = client as unknown as Record<string, unknown>;
-    const define = (name: string, numberOfKeys: number, lua: string) => {
-      if (!defined[name]) client.defineCommand(name, { numberOfKeys, lua });
-    };
-    define('softchatViewersJoin', 2, JOIN_LUA);
-    define('softchatViewersLeave', 2, LEAVE_LUA);
-    define('softchatViewersRestore', 2, RESTORE_LUA);
-    define('softchatViewersSweep', 1, SWEEP_LUA);
-    define('softchatViewersThrottle', 3, THROTTLE_LUA);
-    this.redis = client;
+    this.viewers = new LiveViewers(redisService, {
+      namespace: 'viewers',
+      label: 'viewer',
+      heartbeatMs: config.viewers.heartbeatMs,
+      ttlMs: config.viewers.ttlMs,
+      logger: this.logger,
+      onChange: (videoId) => this.announce(videoId),
+    });
   }
 
-  private k(...parts: string[]) {
-    return this.redisService.key('viewers', ...parts);
+  get instanceId(): string {
+    return this.viewers.instanceId;
   }
 
-  async onApplicationBootstrap() {
-    await this.heartbeat();
-    this.ticker = new PeriodicTask('viewer heartbeat/sweep', this.config.viewers.heartbeatMs, async () => {
-      await this.heartbeat();
-      await this.sweep();
-    }, this.logger);
-    this.ticker.start();
+  onApplicationBootstrap() {
+    return this.viewers.start();
   }
 
   /** Graceful stop: this instance's viewers leave now rather than at heartbeat expiry. */
-  async onModuleDestroy() {
-    this.closing = true;
-    await this.ticker?.stop();
-    await Promise.allSettled([...this.inflight]);
-    for (const t of this.pending.values()) clearTimeout(t);
-    this.pending.clear();
-    try {
-      await this.sweep(this.instanceId);
-    } catch (e) {
-      this.logger.warn(`viewer cleanup on shutdown failed: ${(e as Error).message}`);
-    }
-  }
-
-  private async heartbeat() {
-    const added = await this.redis.zadd(this.k('instances'), Date.now(), this.instanceId);
-    if (added === 1 && this.local.size) {
-      this.logger.warn('this instance was presumed dead (heartbeat gap); re-registering its viewers');
-      const videos = new Set<string>();
-      for (const [field, n] of this.local) {
-        const [videoId, userId] = field.split('|');
-        await this.redis.softchatViewersRestore(this.k('users', videoId), this.k('inst', this.instanceId), userId, field, n);
-        videos.add(videoId);
-      }
-      for (const v of videos) this.announce(v);
-    }
-  }
-
-  /** Claims dead instances (or, on shutdown, this one) and announces the counts that changed. */
-  private async sweep(only?: string) {
-    for (;;) {
-      const out = await this.redis.softchatViewersSweep(
-        this.k('instances'),
-        only ? '+inf' : Date.now() - this.config.viewers.ttlMs,
-        `${this.redisService.prefix}:viewers:`,
-        10,
-        only ?? '',
-      );
-      for (let i = 0; i < out.length; i += 2) this.announce(String(out[i]));
-      if (only || out.length === 0) return;
-    }
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    return p.finally(() => this.inflight.delete(p));
+  onModuleDestroy() {
+    return this.viewers.stop(() => {
+      for (const t of this.pending.values()) clearTimeout(t);
+      this.pending.clear();
+    });
   }
 
   /** A socket of the user started watching the video on this instance. Returns the count. */
   join(videoId: string, userId: string): Promise<number> {
-    return this.track(
-      (async () => {
-        const field = `${videoId}|${userId}`;
-        this.local.set(field, (this.local.get(field) ?? 0) + 1);
-        const count = await this.redis.softchatViewersJoin(this.k('users', videoId), this.k('inst', this.instanceId), userId, field);
-        this.announce(videoId);
-        return Number(count);
-      })(),
-    );
+    return this.viewers.join(videoId, userId);
   }
 
   /** A socket of the user stopped watching (left or disconnected). Returns the count. */
   leave(videoId: string, userId: string): Promise<number> {
-    return this.track(
-      (async () => {
-        const field = `${videoId}|${userId}`;
-        const n = (this.local.get(field) ?? 1) - 1;
-        if (n > 0) this.local.set(field, n);
-        else this.local.delete(field);
-        // During shutdown the instance sweep removes all of this instance's viewers at once.
-        if (this.closing) return this.count(videoId);
-        const count = await this.redis.softchatViewersLeave(this.k('users', videoId), this.k('inst', this.instanceId), userId, field);
-        this.announce(videoId);
-        return Number(count);
-      })(),
-    );
+    return this.viewers.leave(videoId, userId);
   }
 
-  async count(videoId: string): Promise<number> {
-    return this.redis.hlen(this.k('users', videoId));
+  count(videoId: string): Promise<number> {
+    return this.viewers.count(videoId);
   }
 
   /** Counts of many videos in one round trip. */
-  async counts(videoIds: string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (!videoIds.length) return out;
-    const pipe = this.redis.pipeline();
-    for (const id of videoIds) pipe.hlen(this.k('users', id));
-    const res = (await pipe.exec()) ?? [];
-    videoIds.forEach((id, i) => {
-      const [err, n] = res[i] ?? [];
-      if (err) throw err;
-      out.set(id, Number(n ?? 0));
-    });
-    return out;
+  counts(videoIds: string[]): Promise<Map<string, number>> {
+    return this.viewers.counts(videoIds);
   }
 
   /**
@@ -179,10 +81,10 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async tryAnnounce(videoId: string): Promise<void> {
-    const [emit, count, retryAfterMs] = await this.redis.softchatViewersThrottle(
-      this.k('throttle', videoId),
-      this.k('users', videoId),
-      this.k('announced', videoId),
+    const [emit, count, retryAfterMs] = await this.viewers.redis.softchatViewersThrottle(
+      this.viewers.key('throttle', videoId),
+      this.viewers.key('users', videoId),
+      this.viewers.key('announced', videoId),
       ANNOUNCE_WINDOW_MS,
     );
     if (emit === 1) {
@@ -195,7 +97,7 @@ export class VideoViewersService implements OnApplicationBootstrap, OnModuleDest
   }
 
   private schedule(videoId: string, ms: number) {
-    if (this.closing || this.pending.has(videoId)) return;
+    if (this.viewers.closing || this.pending.has(videoId)) return;
     const t = setTimeout(() => {
       this.pending.delete(videoId);
       void this.tryAnnounce(videoId).catch((e) => this.logger.warn(`viewer count announce failed: ${(e as Error).message}`));

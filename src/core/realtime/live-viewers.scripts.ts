@@ -2,12 +2,13 @@
  * Redis Lua for live viewer counts, shared by every instance. Each script runs atomically, so
  * joins, leaves and the sweep of a dead instance racing on several instances stay consistent.
  *
- * Keys, all under `<prefix>:viewers:`
- *   users:<videoId>     hash userId -> sockets watching the video, on all instances (count = HLEN)
- *   inst:<instanceId>   hash "<videoId>|<userId>" -> sockets of that user on that instance
+ * Used through LiveViewers (./live-viewers.ts). Keys, all under `<prefix>:<namespace>:` (`viewers`
+ * for videos, `battle-viewers` for battles); <id> is the watched object's id:
+ *   users:<id>          hash userId -> sockets watching the object, on all instances (count = HLEN)
+ *   inst:<instanceId>   hash "<id>|<userId>" -> sockets of that user on that instance
  *   instances           zset instanceId -> last heartbeat (ms)
- *   throttle:<videoId>  set for one second after an announcement (at most one per second)
- *   announced:<videoId> the count last announced
+ *   throttle:<id>       set for one window after an announcement (videos only)
+ *   announced:<id>      the count last announced (videos only)
  */
 
 /** KEYS: users:<v>, inst:<i>. ARGV: userId, field. Returns the video's viewer count. */
