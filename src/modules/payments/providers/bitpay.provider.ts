@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
 import type { PaymentEventKind } from '../payment.machine';
 import {
-  callJson,
   CheckoutRequest,
   CheckoutResult,
   fromMinor,
   header,
+  HttpProvider,
   hmac,
   NormalisedEvent,
   parseJson,
@@ -26,26 +26,16 @@ import {
  * `complete` are paid (the invoice's price, in USD), `paid` is seen but unconfirmed, `expired`
  * and `invalid`/`declined` end it; refund webhooks (`refund_success`) take money back.
  */
-export class BitpayProvider implements PaymentProvider {
+export class BitpayProvider extends HttpProvider<PaymentsConfig['bitpay']> implements PaymentProvider {
   readonly name = 'bitpay' as const;
   readonly kind = 'crypto' as const;
-  readonly enabled: boolean;
 
-  constructor(
-    private readonly cfg: PaymentsConfig['bitpay'],
-    private readonly timeoutMs: number,
-  ) {
-    this.enabled = !!(cfg.token && cfg.webhookSecret);
+  constructor(cfg: PaymentsConfig['bitpay'], timeoutMs: number) {
+    super(cfg, timeoutMs, ['token', 'webhookSecret']);
   }
 
   private api(method: string, path: string, what: string, body?: unknown) {
-    return callJson(`${this.cfg.apiBase}${path}`, {
-      method,
-      headers: { 'x-accept-version': '2.0.0', 'content-type': 'application/json', accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      timeoutMs: this.timeoutMs,
-      what,
-    });
+    return this.callApi(method, path, what, { 'x-accept-version': '2.0.0' }, body);
   }
 
   async createCheckout(req: CheckoutRequest): Promise<CheckoutResult> {

@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
 import type { PaymentEventKind } from '../payment.machine';
 import {
-  callJson,
   CheckoutRequest,
   CheckoutResult,
   fromMinor,
   header,
+  HttpProvider,
   hmac,
   NormalisedEvent,
   parseJson,
@@ -28,26 +28,16 @@ const API_VERSION = '2018-03-22';
  * amount is the sum of the confirmed payments' local, i.e. USD, values), PENDING is detected
  * but unconfirmed (nothing credited), EXPIRED / CANCELED end it, REFUNDED takes it back.
  */
-export class CoinbaseCommerceProvider implements PaymentProvider {
+export class CoinbaseCommerceProvider extends HttpProvider<PaymentsConfig['coinbaseCommerce']> implements PaymentProvider {
   readonly name = 'coinbase_commerce' as const;
   readonly kind = 'crypto' as const;
-  readonly enabled: boolean;
 
-  constructor(
-    private readonly cfg: PaymentsConfig['coinbaseCommerce'],
-    private readonly timeoutMs: number,
-  ) {
-    this.enabled = !!(cfg.apiKey && cfg.webhookSecret);
+  constructor(cfg: PaymentsConfig['coinbaseCommerce'], timeoutMs: number) {
+    super(cfg, timeoutMs, ['apiKey', 'webhookSecret']);
   }
 
   private api(method: string, path: string, what: string, body?: unknown) {
-    return callJson(`${this.cfg.apiBase}${path}`, {
-      method,
-      headers: { 'x-cc-api-key': this.cfg.apiKey!, 'x-cc-version': API_VERSION, 'content-type': 'application/json', accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      timeoutMs: this.timeoutMs,
-      what,
-    });
+    return this.callApi(method, path, what, { 'x-cc-api-key': this.cfg.apiKey!, 'x-cc-version': API_VERSION }, body);
   }
 
   async createCheckout(req: CheckoutRequest): Promise<CheckoutResult> {

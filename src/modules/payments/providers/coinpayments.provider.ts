@@ -4,8 +4,10 @@ import type { PaymentEventKind } from '../payment.machine';
 import {
   CheckoutRequest,
   CheckoutResult,
+  fetchWithTimeout,
   fromMinor,
   header,
+  HttpProvider,
   hmac,
   NormalisedEvent,
   PaymentProvider,
@@ -24,31 +26,22 @@ import {
  * Status codes: >= 100 or 2 complete (paid: `amount1`, in USD), 0..99 waiting/confirming,
  * -1 cancelled or timed out (expired), -2 a PayPal refund or reversal.
  */
-export class CoinpaymentsProvider implements PaymentProvider {
+export class CoinpaymentsProvider extends HttpProvider<PaymentsConfig['coinpayments']> implements PaymentProvider {
   readonly name = 'coinpayments' as const;
   readonly kind = 'crypto' as const;
-  readonly enabled: boolean;
 
-  constructor(
-    private readonly cfg: PaymentsConfig['coinpayments'],
-    private readonly timeoutMs: number,
-  ) {
-    this.enabled = !!(cfg.publicKey && cfg.privateKey && cfg.merchantId && cfg.ipnSecret);
+  constructor(cfg: PaymentsConfig['coinpayments'], timeoutMs: number) {
+    super(cfg, timeoutMs, ['publicKey', 'privateKey', 'merchantId', 'ipnSecret']);
   }
 
   private async api(cmd: string, params: Record<string, string>, what: string): Promise<any> {
     const body = new URLSearchParams({ version: '1', cmd, key: this.cfg.publicKey!, format: 'json', ...params }).toString();
-    let res: Response;
-    try {
-      res = await fetch(`${this.cfg.apiBase}/api.php`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', hmac: hmac('sha512', this.cfg.privateKey!, body) },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      throw new ProviderError(`${what}: the provider could not be reached (${(e as Error).name})`, true);
-    }
+    const res = await fetchWithTimeout(
+      `${this.cfg.apiBase}/api.php`,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', hmac: hmac('sha512', this.cfg.privateKey!, body) }, body },
+      this.timeoutMs,
+      what,
+    );
     const json: any = await res.json().catch(() => null);
     if (!res.ok || !json || typeof json !== 'object') throw new ProviderError(`${what}: the provider answered ${res.status}`, res.status === 503);
     if (json.error !== 'ok') throw new ProviderError(`${what}: ${String(json.error ?? 'error').slice(0, 200)}`);

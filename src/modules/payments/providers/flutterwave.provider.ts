@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
 import {
-  callJson,
   CheckoutRequest,
   CheckoutResult,
   fromMinor,
   header,
+  HttpProvider,
   NormalisedEvent,
   parseJson,
   PaymentProvider,
@@ -24,26 +24,16 @@ import {
  * static shared secret, a `paid` event is confirmed with Flutterwave's verify call before it
  * counts, and the amount credited is the one the verify call reports.
  */
-export class FlutterwaveProvider implements PaymentProvider {
+export class FlutterwaveProvider extends HttpProvider<PaymentsConfig['flutterwave']> implements PaymentProvider {
   readonly name = 'flutterwave' as const;
   readonly kind = 'fiat' as const;
-  readonly enabled: boolean;
 
-  constructor(
-    private readonly cfg: PaymentsConfig['flutterwave'],
-    private readonly timeoutMs: number,
-  ) {
-    this.enabled = !!(cfg.secretKey && cfg.webhookHash);
+  constructor(cfg: PaymentsConfig['flutterwave'], timeoutMs: number) {
+    super(cfg, timeoutMs, ['secretKey', 'webhookHash']);
   }
 
   private api(method: string, path: string, what: string, body?: unknown) {
-    return callJson(`${this.cfg.apiBase}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.cfg.secretKey}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      timeoutMs: this.timeoutMs,
-      what,
-    });
+    return this.callApi(method, path, what, { authorization: `Bearer ${this.cfg.secretKey}` }, body);
   }
 
   async createCheckout(req: CheckoutRequest): Promise<CheckoutResult> {

@@ -6,6 +6,7 @@ import {
   CheckoutResult,
   fromMinor,
   header,
+  HttpProvider,
   NormalisedEvent,
   parseJson,
   PaymentProvider,
@@ -25,17 +26,13 @@ const SIGNATURE_HEADERS = ['paypal-auth-algo', 'paypal-cert-url', 'paypal-transm
  * (our payment id as `custom_id`); an approved order is captured by the settle job; webhooks
  * are verified by PayPal's own verify-webhook-signature call.
  */
-export class PaypalProvider implements PaymentProvider {
+export class PaypalProvider extends HttpProvider<PaymentsConfig['paypal']> implements PaymentProvider {
   readonly name = 'paypal' as const;
   readonly kind = 'fiat' as const;
-  readonly enabled: boolean;
   private token: { value: string; until: number } | null = null;
 
-  constructor(
-    private readonly cfg: PaymentsConfig['paypal'],
-    private readonly timeoutMs: number,
-  ) {
-    this.enabled = !!(cfg.clientId && cfg.clientSecret && cfg.webhookId);
+  constructor(cfg: PaymentsConfig['paypal'], timeoutMs: number) {
+    super(cfg, timeoutMs, ['clientId', 'clientSecret', 'webhookId']);
   }
 
   private async accessToken(): Promise<string> {
@@ -56,13 +53,7 @@ export class PaypalProvider implements PaymentProvider {
 
   private async api(method: string, path: string, what: string, body?: string, extra: Record<string, string> = {}): Promise<any> {
     const token = await this.accessToken();
-    return callJson(`${this.cfg.apiBase}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json', ...extra },
-      body,
-      timeoutMs: this.timeoutMs,
-      what,
-    });
+    return this.callApi(method, path, what, { authorization: `Bearer ${token}`, ...extra }, body);
   }
 
   async createCheckout(req: CheckoutRequest): Promise<CheckoutResult> {

@@ -133,6 +133,42 @@ export function fromMinor(n: bigint, decimals = 2): string {
   return `${s.slice(0, -decimals)}.${s.slice(-decimals)}`;
 }
 
+/** `fetch` with the adapters' timeout; an unreachable provider is a retryable ProviderError. */
+export async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number, what: string): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    throw new ProviderError(`${what}: the provider could not be reached (${(e as Error).name})`, true);
+  }
+}
+
+/**
+ * The REST adapters' shared shape: their config and request timeout, enabled only when every
+ * named key is set, and JSON calls to `<apiBase><path>` with their own auth headers.
+ */
+export abstract class HttpProvider<C extends { apiBase: string }> {
+  readonly enabled: boolean;
+
+  constructor(
+    protected readonly cfg: C,
+    protected readonly timeoutMs: number,
+    required: (keyof C)[],
+  ) {
+    this.enabled = required.every((k) => !!cfg[k]);
+  }
+
+  /** `body`: an object to serialise, or an already serialised string. */
+  protected callApi(method: string, path: string, what: string, headers: Record<string, string>, body?: unknown): Promise<any> {
+    return callJson(`${this.cfg.apiBase}${path}`, {
+      method,
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
+      timeoutMs: this.timeoutMs,
+      what,
+    });
+  }
+}
+
 /**
  * `fetch` with a timeout, JSON in and out. Network failures and timeouts are `unavailable`
  * (503); an HTTP error or an unreadable answer is a bad gateway (502).
@@ -141,12 +177,7 @@ export async function callJson(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; what: string },
 ): Promise<any> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs) });
-  } catch (e) {
-    throw new ProviderError(`${init.what}: the provider could not be reached (${(e as Error).name})`, true);
-  }
+  const res = await fetchWithTimeout(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body }, init.timeoutMs, init.what);
   const text = await res.text().catch(() => '');
   let body: any = null;
   try {
