@@ -1,23 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
 import type { PaymentEventKind } from '../payment.machine';
-import {
-  CheckoutRequest,
-  CheckoutResult,
-  fromMinor,
-  header,
-  HttpProvider,
-  hmac,
-  NormalisedEvent,
-  parseJson,
-  PaymentProvider,
-  ProviderError,
-  safeEqual,
-  StatusReport,
-  str,
-  toMinor,
-  WebhookRejected,
-} from './provider';
+import type { CheckoutRequest, CheckoutResult, NormalisedEvent, PaymentProvider, StatusReport } from './provider';
+import { fromMinor, header, HttpProvider, hmac, parseJson, ProviderError, safeEqual, str, toMinor, WebhookRejected } from './provider';
 
 /**
  * BitPay invoices over its REST API with `fetch`, using a POS-facade token (no client key

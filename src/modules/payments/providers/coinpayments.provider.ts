@@ -1,23 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
 import type { PaymentEventKind } from '../payment.machine';
-import {
-  CheckoutRequest,
-  CheckoutResult,
-  fetchWithTimeout,
-  fromMinor,
-  header,
-  HttpProvider,
-  hmac,
-  NormalisedEvent,
-  PaymentProvider,
-  ProviderError,
-  safeEqual,
-  StatusReport,
-  str,
-  toMinor,
-  WebhookRejected,
-} from './provider';
+import type { CheckoutRequest, CheckoutResult, NormalisedEvent, PaymentProvider, StatusReport } from './provider';
+import { fetchWithTimeout, fromMinor, header, HttpProvider, hmac, ProviderError, safeEqual, str, toMinor, WebhookRejected } from './provider';
 
 /**
  * CoinPayments (its v1 API, `api.php`) with `fetch`: every call is a form post signed with

@@ -1,21 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
-import {
-  CheckoutRequest,
-  CheckoutResult,
-  fromMinor,
-  header,
-  HttpProvider,
-  NormalisedEvent,
-  parseJson,
-  PaymentProvider,
-  ProviderError,
-  safeEqual,
-  StatusReport,
-  str,
-  toMinor,
-  WebhookRejected,
-} from './provider';
+import type { CheckoutRequest, CheckoutResult, NormalisedEvent, PaymentProvider, StatusReport } from './provider';
+import { fromMinor, header, HttpProvider, parseJson, ProviderError, safeEqual, str, toMinor, WebhookRejected } from './provider';
 
 /**
  * Flutterwave v3 over its REST API with `fetch` (its Node SDK is thin and rarely updated).

@@ -1,21 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PaymentsConfig } from '../../../core/config/config';
-import {
-  callJson,
-  CheckoutRequest,
-  CheckoutResult,
-  fromMinor,
-  header,
-  HttpProvider,
-  NormalisedEvent,
-  parseJson,
-  PaymentProvider,
-  ProviderError,
-  StatusReport,
-  str,
-  toMinor,
-  WebhookRejected,
-} from './provider';
+import type { CheckoutRequest, CheckoutResult, NormalisedEvent, PaymentProvider, StatusReport } from './provider';
+import { callJson, fromMinor, header, HttpProvider, parseJson, ProviderError, str, toMinor, WebhookRejected } from './provider';
 
 const SIGNATURE_HEADERS = ['paypal-auth-algo', 'paypal-cert-url', 'paypal-transmission-id', 'paypal-transmission-sig', 'paypal-transmission-time'];
 
