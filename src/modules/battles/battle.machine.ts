@@ -102,9 +102,10 @@ export interface Result {
 /** Splits `amount` minor units among `n` evenly; the first `amount mod n` get one more. */
 export function splitEvenly(amount: bigint, n: number): bigint[] {
   if (n <= 0) throw new Error('splitEvenly needs at least one share');
-  const each = amount / BigInt(n);
-  const rest = Number(amount % BigInt(n));
-  return Array.from({ length: n }, (_, i) => each + (i < rest ? 1n : 0n));
+  const shares = BigInt(n);
+  const each = amount / shares;
+  const rest = amount % shares; // stays bigint: no amount passes through a float
+  return Array.from({ length: n }, (_, i) => each + (BigInt(i) < rest ? 1n : 0n));
 }
 
 export function decideResult(tallies: readonly Tally[], prize: bigint | null): Result {

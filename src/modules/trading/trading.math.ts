@@ -191,7 +191,10 @@ export function percentChange(open: bigint, last: bigint): string {
   return neg && q !== 0n ? `-${body}` : body;
 }
 
-/** Ticks and lots for the engine (exact: the values were validated as multiples). */
+/**
+ * Ticks and lots for the engine: integer counts, not amounts (exact: the values were validated as
+ * multiples, pairs bound price and quantity, and the engine refuses non-safe integers).
+ */
 export const toTicks = (price: bigint, pair: PairSpec): number => Number(price / pair.tickSize);
 export const toLots = (qty: bigint, pair: PairSpec): number => Number(qty / pair.lotSize);
 export const fromTicks = (ticks: number, pair: PairSpec): bigint => BigInt(ticks) * pair.tickSize;
