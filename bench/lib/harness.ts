@@ -86,6 +86,8 @@ export interface StartOptions {
   /** Prefix for the app's Redis keys (share it to run two instances as one deployment). */
   redisPrefix?: string;
   jwtSecret?: string;
+  /** Applied after the overrides (e.g. WEB_CONCURRENCY=1 where a benchmark needs one process). */
+  force?: Record<string, string>;
 }
 
 const started = new Set<number>();
@@ -125,7 +127,7 @@ export async function startApp(env: Record<string, string> = {}, opts: StartOpti
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : []), ...(opts.nodeArgs ?? [])];
   const child = spawn(process.execPath, [...nodeArgs, join(build, 'main.js')], {
     cwd: ROOT,
-    env: { ...baseAppEnv(db, port, opts), ...env, ...appEnvOverrides() },
+    env: { ...baseAppEnv(db, port, opts), ...env, ...appEnvOverrides(), ...(opts.force ?? {}) },
     stdio: ['ignore', 'inherit', opts.onStderr ? 'pipe' : 'inherit'],
     // Its own process group, so that a cluster primary and its workers stop together.
     detached: true,
