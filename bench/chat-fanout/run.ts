@@ -32,7 +32,7 @@ import { Client } from 'pg';
 import { RawGqlWs, RawSocketIo, benchContent, percentile, pool } from './clients';
 import { appEnvOverrides } from '../lib/app-env';
 import { benchXpubs } from '../lib/xpub';
-import { groupKill, treeCpuMs } from '../lib/procs';
+import { killTree, treeCpuMs } from '../lib/procs';
 
 /**
  * Everything runs as plain compiled JavaScript, as `node dist/main.js` does in production:
@@ -78,7 +78,7 @@ function checkBudget() {
 // ------------------------------------------------------------------ processes
 
 const children = new Set<ChildProcess>();
-process.on('exit', () => children.forEach((c) => groupKill(c.pid!, 'SIGKILL')));
+process.on('exit', () => children.forEach((c) => killTree(c.pid!, 'SIGKILL')));
 process.on('SIGINT', () => process.exit(130));
 
 function freePort(): Promise<number> {
@@ -111,16 +111,15 @@ function dbUrl(name: string) {
 async function stopChild(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  groupKill(child.pid!, 'SIGTERM');
+  killTree(child.pid!, 'SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-  groupKill(child.pid!, 'SIGKILL');
+  killTree(child.pid!, 'SIGKILL');
   children.delete(child);
 }
 
 async function startBare(redis: boolean): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, join(__dirname, 'bare-server.js'), ...(redis ? ['--redis', REDIS_URL] : [])], {
     cwd: REPO,
-    detached: true,
     env: { PATH: process.env.PATH, NODE_PATH: join(REPO, 'node_modules'), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -144,7 +143,6 @@ async function startApp(): Promise<{ url: string; pid?: number; stop(): Promise<
   const nodeArgs = [...SERVER_NODE_ARGS, ...(process.env.BENCH_APP_NODE_ARGS ? process.env.BENCH_APP_NODE_ARGS.split(' ') : [])];
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'main.js')], {
     cwd: REPO,
-    detached: true,
     env: {
       PATH: process.env.PATH,
       NODE_PATH: join(REPO, 'node_modules'),

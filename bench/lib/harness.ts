@@ -15,7 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { appEnvOverrides } from './app-env';
-import { groupKill, treePids } from './procs';
+import { killTree, treePids } from './procs';
 import { benchXpubs } from './xpub';
 
 export { appEnvOverrides } from './app-env';
@@ -91,7 +91,9 @@ export interface StartOptions {
 }
 
 const started = new Set<number>();
-process.on('exit', () => started.forEach((pid) => groupKill(pid, 'SIGKILL')));
+process.on('exit', () => started.forEach((pid) => killTree(pid, 'SIGKILL')));
+// A signal ends the benchmark through process.exit, so that the handler above stops its apps.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) if (process.listenerCount(sig) === 0) process.once(sig, () => process.exit(130));
 
 /** The environment every benchmark gives the app, before its own additions and the overrides. */
 export function baseAppEnv(db: string, port: number, opts: { redisPrefix?: string; jwtSecret?: string } = {}): Record<string, string> {
@@ -129,8 +131,6 @@ export async function startApp(env: Record<string, string> = {}, opts: StartOpti
     cwd: ROOT,
     env: { ...baseAppEnv(db, port, opts), ...env, ...appEnvOverrides(), ...(opts.force ?? {}) },
     stdio: ['ignore', 'inherit', opts.onStderr ? 'pipe' : 'inherit'],
-    // Its own process group, so that a cluster primary and its workers stop together.
-    detached: true,
   });
   const pid = child.pid!;
   started.add(pid);
@@ -146,14 +146,21 @@ export async function startApp(env: Record<string, string> = {}, opts: StartOpti
   const waitExit = (ms: number) =>
     exited() ? Promise.resolve() : Promise.race([new Promise<void>((r) => child.once('exit', () => r())), new Promise<void>((r) => setTimeout(r, ms))]);
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    groupKill(pid, signal);
+    const survivors = treePids(pid);
+    killTree(pid, signal);
     await waitExit(signal === 'SIGKILL' ? 10_000 : 30_000);
     if (!exited()) {
-      groupKill(pid, 'SIGKILL');
+      killTree(pid, 'SIGKILL');
       await waitExit(10_000);
     }
     // Workers left behind by the primary (they exit on their own when its IPC channel closes).
-    groupKill(pid, 'SIGKILL');
+    for (const p of survivors) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
@@ -249,7 +256,6 @@ export async function startBare(opts: { port?: number; redis?: boolean } = {}): 
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
   });
   const pid = child.pid!;
   started.add(pid);
@@ -270,9 +276,9 @@ export async function startBare(opts: { port?: number; redis?: boolean } = {}): 
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      groupKill(pid, signal);
+      killTree(pid, signal);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      groupKill(pid, 'SIGKILL');
+      killTree(pid, 'SIGKILL');
     },
   };
 }

@@ -69,11 +69,16 @@ export function treeCpuMs(pid: number): number {
   return sum;
 }
 
-/** Sends `signal` to the process group led by `pid` (started with `detached: true`); ignores a gone group. */
-export function groupKill(pid: number, signal: NodeJS.Signals) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    /* the group is gone */
+/**
+ * Sends `signal` to `pid` and every descendant (children first). The app is not started in a process
+ * group of its own, so a Ctrl-C in the terminal still reaches it; this reaches a cluster's workers too.
+ */
+export function killTree(pid: number, signal: NodeJS.Signals) {
+  for (const p of treePids(pid).reverse()) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      /* gone */
+    }
   }
 }
