@@ -85,9 +85,10 @@ function ensureBuild(log = (m) => process.stderr.write(m + '\n')) {
     rmSync(tmp, { recursive: true, force: true });
     if (!existsSync(join(dir, 'main.js'))) throw e;
   }
-  // Older builds are dead weight.
+  // Older builds are dead weight (one that is under ten minutes old may still be running a benchmark).
   for (const name of readdirSync(BUILDS)) {
-    if (join(BUILDS, name) !== dir && !name.includes('.tmp')) rmSync(join(BUILDS, name), { recursive: true, force: true });
+    const p = join(BUILDS, name);
+    if (p !== dir && Date.now() - statSync(p).mtimeMs > 10 * 60_000) rmSync(p, { recursive: true, force: true });
   }
   log(`bench: built the app and benchmarks into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s (${files.length} files)`);
   return dir;
