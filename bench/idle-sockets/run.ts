@@ -13,11 +13,19 @@
  * modest number of registered users' tokens are shared across sockets (one tab per socket).
  * Ratio: app RSS / bare RSS with N sockets (and per socket, RSS added per socket). Loopback only;
  * the file-descriptor limit is checked first (each side holds N sockets).
+ * `--heap` (diagnosis, not the row's figure): both servers start with `--inspect=127.0.0.1:0`, and after
+ * the RSS samples each gets a forced GC through the inspector; the used heap then, before and with the
+ * sockets, tells memory the sockets retain from garbage not yet collected. `--heap-profile` also runs V8's
+ * sampling heap profiler while the sockets connect and settle, and writes what is still alive after the
+ * GC to bench/results/idle-sockets-<server>.heapprofile (open in Chrome DevTools → Memory), printing the
+ * top allocation sites.
  */
-import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { RawSocketIo, pool } from '../chat-fanout/clients';
-import { appEnvOverrides, hasFlag, machine, numArg, registerMany, sleep, startApp, startBare, treePids, treeRssKiB, writeResult } from '../lib/harness';
+import { Inspector, heapAfterGc, inspectorUrls } from '../lib/inspector';
+import { ROOT, appEnvOverrides, fdLimit, hasFlag, machine, numArg, registerMany, sleep, startApp, startBare, treePids, treeRssKiB, writeResult } from '../lib/harness';
 
 const QUICK = hasFlag('quick');
 const SOCKETS = numArg('sockets', QUICK ? 1000 : 10_000);
@@ -25,14 +33,8 @@ const USERS = numArg('users', QUICK ? 20 : 100);
 const SETTLE_MS = numArg('settle-seconds', QUICK ? 3 : 10) * 1000;
 const CONCURRENCY = numArg('concurrency', 50);
 const MAX_MS = numArg('max-minutes', 8) * 60_000;
-
-function fdLimit(): number {
-  try {
-    return Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
-  } catch {
-    return NaN;
-  }
-}
+const HEAP_PROFILE = hasFlag('heap-profile');
+const HEAP = hasFlag('heap') || HEAP_PROFILE;
 
 /** Median of `n` RSS samples a second apart (a GC in one sample does not set the figure). */
 async function settledRss(pid: number, n = 3): Promise<number> {
@@ -44,6 +46,28 @@ async function settledRss(pid: number, n = 3): Promise<number> {
   return s.sort((a, b) => a - b)[Math.floor(n / 2)];
 }
 
+/** The sampling profile's self sizes summed per function and place, the biggest first. */
+function topSites(profile: any, n = 12): string {
+  const sites = new Map<string, number>();
+  const walk = (node: any) => {
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '')}:${f.lineNumber + 1}`;
+    sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+    for (const c of node.children ?? []) walk(c);
+  };
+  walk(profile.head);
+  return [...sites.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `  ${(v / 2 ** 20).toFixed(1).padStart(7)} MiB  ${k}`)
+    .join('\n');
+}
+
+function writeFile(name: string, text: string) {
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', name), text);
+}
+
 interface Side {
   label: string;
   processes: number;
@@ -52,16 +76,41 @@ interface Side {
   perSocketKiB: number;
   connectSeconds: number;
   connected: number;
+  /** With --heap: used heap after a forced GC, summed over the inspected processes (bytes). */
+  heapBeforeBytes?: number;
+  heapAfterBytes?: number;
 }
 
-async function measure(label: string, pid: number, url: string, authFor: (i: number) => Record<string, string>): Promise<Side> {
+/** With --heap: the server's inspectors, from its stderr. */
+async function openInspectors(stderr: () => string): Promise<Inspector[]> {
+  if (!HEAP) return [];
+  const urls = inspectorUrls(stderr());
+  if (!urls.length) throw new Error('--heap: no inspector found in the server\'s output');
+  return Promise.all(urls.map((u) => Inspector.open(u)));
+}
+const usedHeap = async (ins: Inspector[]) => (ins.length ? (await heapAfterGc(ins)).reduce((a, h) => a + h.used, 0) : undefined);
+
+async function measure(label: string, pid: number, url: string, authFor: (i: number) => Record<string, string>, ins: Inspector[]): Promise<Side> {
   await sleep(SETTLE_MS);
   const before = await settledRss(pid);
+  const heapBefore = await usedHeap(ins);
+  if (HEAP_PROFILE) for (const i of ins) await i.call('HeapProfiler.startSampling', { samplingInterval: 16384 });
   const t0 = Date.now();
   const sockets = await pool(Array.from({ length: SOCKETS }, (_, i) => i), CONCURRENCY, (i) => RawSocketIo.connect(url, authFor(i), () => undefined));
   const connectSeconds = (Date.now() - t0) / 1000;
   await sleep(SETTLE_MS);
   const after = await settledRss(pid);
+  const heapAfter = await usedHeap(ins);
+  if (HEAP_PROFILE) {
+    for (const [n, i] of ins.entries()) {
+      const { profile } = await i.call<{ profile: any }>('HeapProfiler.getSamplingProfile');
+      await i.call('HeapProfiler.stopSampling');
+      const name = `idle-sockets-${label.split(' ')[0].toLowerCase()}${ins.length > 1 ? `-${n}` : ''}.heapprofile`;
+      writeFile(name, JSON.stringify(profile));
+      console.log(`${label}: live allocations after GC by site (sampled; ${name}):\n${topSites(profile)}`);
+    }
+  }
+  ins.forEach((i) => i.close());
   const processes = treePids(pid).length;
   sockets.forEach((s) => s.close());
   const side = {
@@ -72,10 +121,15 @@ async function measure(label: string, pid: number, url: string, authFor: (i: num
     perSocketKiB: +((after - before) / SOCKETS).toFixed(2),
     connectSeconds: +connectSeconds.toFixed(1),
     connected: sockets.length,
+    heapBeforeBytes: heapBefore,
+    heapAfterBytes: heapAfter,
   };
   console.log(
     `${label}: ${sockets.length} sockets in ${side.connectSeconds} s; RSS ${(before / 1024).toFixed(1)} MiB → ${(after / 1024).toFixed(1)} MiB ` +
-      `(${side.perSocketKiB} KiB per socket, ${processes} process${processes > 1 ? 'es' : ''})`,
+      `(${side.perSocketKiB} KiB per socket, ${processes} process${processes > 1 ? 'es' : ''})` +
+      (heapBefore !== undefined && heapAfter !== undefined
+        ? `; heap after GC ${(heapBefore / 2 ** 20).toFixed(1)} → ${(heapAfter / 2 ** 20).toFixed(1)} MiB (${((heapAfter - heapBefore) / 1024 / SOCKETS).toFixed(2)} KiB per socket)`
+        : ''),
   );
   return side;
 }
@@ -91,20 +145,23 @@ async function main() {
   abort.unref();
 
   // Bare first, so the app's Postgres and Redis load is not in the machine while it is measured.
-  const bare = await startBare();
+  const inspect = HEAP ? ['--inspect=127.0.0.1:0'] : [];
+  let bareErr = '';
+  const bare = await startBare({ nodeArgs: inspect, onStderr: HEAP ? (d) => (bareErr += d) : undefined });
   let bareSide: Side;
   try {
-    bareSide = await measure('bare Socket.IO', bare.pid, bare.url, (i) => ({ userId: `u${i}` }));
+    bareSide = await measure('bare Socket.IO', bare.pid, bare.url, (i) => ({ userId: `u${i}` }), await openInspectors(() => bareErr));
   } finally {
     await bare.kill('SIGTERM');
   }
 
   // No per-user socket cap exists; the socket event limits do not apply to idle sockets.
-  const app = await startApp({ THROTTLE_REGISTER_PER_MINUTE: '1000000' });
+  let appErr = '';
+  const app = await startApp({ THROTTLE_REGISTER_PER_MINUTE: '1000000' }, { nodeArgs: inspect, onStderr: HEAP ? (d) => (appErr += d) : undefined });
   let appSide: Side;
   try {
     const users = await registerMany(app.url, USERS, 'idle');
-    appSide = await measure('app (authenticated)', app.pid, app.url, (i) => ({ token: users[i % USERS].token }));
+    appSide = await measure('app (authenticated)', app.pid, app.url, (i) => ({ token: users[i % USERS].token }), await openInspectors(() => appErr));
   } finally {
     await app.stop();
   }

@@ -249,17 +249,21 @@ export interface RunningBare {
 }
 
 /** The bare Socket.IO baseline (bench/chat-fanout/bare-server.ts, compiled), started like the app: plain node, BENCH_SERVER_NODE_ARGS added. */
-export async function startBare(opts: { port?: number; redis?: boolean } = {}): Promise<RunningBare> {
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+export async function startBare(opts: { port?: number; redis?: boolean; nodeArgs?: string[]; onStderr?: (chunk: string) => void } = {}): Promise<RunningBare> {
+  const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])];
   const args = [join(buildDir(), 'bench', 'chat-fanout', 'bare-server.js'), ...(opts.port ? ['--port', String(opts.port)] : []), ...(opts.redis ? ['--redis', REDIS_URL] : [])];
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', opts.onStderr ? 'pipe' : 'inherit'],
   });
   const pid = child.pid!;
   started.add(pid);
   child.once('exit', () => started.delete(pid));
+  child.stderr?.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    opts.onStderr?.(d.toString());
+  });
   const port = await new Promise<number>((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -320,4 +324,13 @@ export async function registerMany(url: string, count: number, tag: string, conc
     }),
   );
   return out;
+}
+
+/** The soft limit on open files (`ulimit -n`) this process and its children get. */
+export function fdLimit(): number {
+  try {
+    return Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
+  } catch {
+    return NaN;
+  }
 }

@@ -26,6 +26,7 @@ import {
   adminQuery,
   api,
   appEnvOverrides,
+  fdLimit,
   hasFlag,
   machine,
   numArg,
@@ -239,6 +240,8 @@ async function appStorm(): Promise<{ storm: Storm; messages: number; missing: nu
 
 async function main() {
   console.log(`bench/reconnect-storm: ${CLIENTS} clients in ${ROOMS} rooms, outage ${OUTAGE_MS / 1000} s, ${RATE} msg/s — ${machine()}`);
+  const limit = fdLimit();
+  if (Number.isFinite(limit) && limit < CLIENTS + 1000) throw new Error(`ulimit -n is ${limit}: raise it above ${CLIENTS + 1000} (the clients and the server each hold ${CLIENTS} sockets)`);
   const abort = setTimeout(() => {
     console.error(`reconnect-storm: over its ${MAX_MS / 60_000} minute budget; stopping`);
     process.exit(1);

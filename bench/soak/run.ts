@@ -22,9 +22,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
-import WebSocket from 'ws';
 import { pool } from '../chat-fanout/clients';
 import { ChatClient } from '../lib/chat-client';
+import { Inspector, inspectorUrls } from '../lib/inspector';
 import { BenchUser, api, appEnvOverrides, hasFlag, machine, numArg, registerMany, sleep, startApp, treeRssKiB, writeResult } from '../lib/harness';
 
 const QUICK = hasFlag('quick');
@@ -38,47 +38,12 @@ const SAMPLE_MS = numArg('sample-seconds', MINUTES <= 2 ? 10 : 30) * 1000;
 const WARMUP_MS = numArg('warmup-seconds', Math.min(120, Math.max(20, MINUTES * 60 * 0.25))) * 1000;
 const DURATION_MS = MINUTES * 60_000;
 
-/** A minimal Chrome DevTools protocol client over `ws` (request → response by id). */
-class Inspector {
-  private id = 0;
-  private readonly pending = new Map<number, (r: any) => void>();
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (raw) => {
-      const msg = JSON.parse(raw.toString());
-      if (msg.id !== undefined) {
-        this.pending.get(msg.id)?.(msg);
-        this.pending.delete(msg.id);
-      }
-    });
-  }
-  static open(url: string): Promise<Inspector> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
-      ws.once('open', () => resolve(new Inspector(ws)));
-      ws.once('error', reject);
-    });
-  }
-  call<T = any>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    const id = ++this.id;
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`inspector ${method} timed out`)), 60_000);
-      this.pending.set(id, (msg) => {
-        clearTimeout(t);
-        if (msg.error) reject(new Error(`${method}: ${msg.error.message}`));
-        else resolve(msg.result as T);
-      });
-      this.ws.send(JSON.stringify({ id, method, params }));
-    });
-  }
-  close() {
-    this.ws.terminate();
-  }
-}
-
 interface Sample {
   atSeconds: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
+  /** Used heap of each inspected process (a cluster primary and its worker, or a re-executed entry). */
+  heapByProcessBytes: number[];
   rssKiB: number;
   clientsJoined: number;
   messages: number;
@@ -111,9 +76,11 @@ async function main() {
   let running = true;
   let failed = false;
   try {
-    const urls = [...new Set([...stderr.matchAll(/Debugger listening on (ws:\/\/\S+)/g)].map((m) => m[1]))];
+    const urls = inspectorUrls(stderr);
     if (!urls.length) throw new Error('no inspector found in the app\'s output (is --inspect allowed by its entry?)');
     for (const u of urls) inspectors.push(await Inspector.open(u));
+    // The heap watched is that of every process that opened an inspector: if the entry re-executes itself
+    // without passing its execArgv on, only the launcher is watched (its heap stays tiny; see the samples).
     console.log(`inspectors: ${urls.length} process(es)`);
 
     const users: BenchUser[] = await registerMany(app.url, USERS, 'soak');
@@ -191,23 +158,26 @@ async function main() {
     const sample = async () => {
       let used = 0;
       let total = 0;
+      const each: number[] = [];
       for (const ins of inspectors) {
         await ins.call('HeapProfiler.collectGarbage');
         const h = await ins.call<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
         used += h.usedSize;
         total += h.totalSize;
+        each.push(h.usedSize);
       }
       const s: Sample = {
         atSeconds: Math.round(at()),
         heapUsedBytes: used,
         heapTotalBytes: total,
+        heapByProcessBytes: each,
         rssKiB: treeRssKiB(app.pid),
         clientsJoined: clients.filter((c) => c.joined).length,
         messages: sent,
       };
       samples.push(s);
       console.log(
-        `  t=${String(s.atSeconds).padStart(5)} s  heap ${(used / 2 ** 20).toFixed(1)} MiB (total ${(total / 2 ** 20).toFixed(1)})  RSS ${(s.rssKiB / 1024).toFixed(1)} MiB  ` +
+        `  t=${String(s.atSeconds).padStart(5)} s  heap ${(used / 2 ** 20).toFixed(1)} MiB (total ${(total / 2 ** 20).toFixed(1)}${each.length > 1 ? `; ${each.map((x) => (x / 2 ** 20).toFixed(1)).join(' + ')}` : ''})  RSS ${(s.rssKiB / 1024).toFixed(1)} MiB  ` +
           `${s.clientsJoined}/${clients.length} joined  ${sent} msgs sent  ${churned} drops  ${presenceEvents} presence/typing events`,
       );
     };
