@@ -163,19 +163,22 @@ export async function startApp(env: Record<string, string> = {}, opts: StartOpti
     }
   };
   const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (exited()) throw new Error(`app exited with ${child.exitCode ?? child.signalCode}`);
-    try {
-      const r = await fetch(`${url}/api/health`);
-      if (r.ok) break;
-    } catch {
-      /* starting */
+  try {
+    for (;;) {
+      if (exited()) throw new Error(`app exited with ${child.exitCode ?? child.signalCode}`);
+      try {
+        const r = await fetch(`${url}/api/health`);
+        if (r.ok) break;
+      } catch {
+        /* starting */
+      }
+      if (Date.now() > deadline) throw new Error('app did not become healthy in 90 s');
+      await new Promise((r) => setTimeout(r, 200));
     }
-    if (Date.now() > deadline) {
-      await kill();
-      throw new Error('app did not become healthy in 90 s');
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  } catch (e) {
+    await kill();
+    if (ownDb) await adminQuery(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+    throw e;
   }
   return {
     url,
