@@ -174,6 +174,14 @@ export class ChatClient {
     } else this.beyond.add(seq);
   }
 
+  /** How many of seq 1..last this client does not hold. */
+  missing(last: number): number {
+    if (last <= this.hw) return 0;
+    let held = 0;
+    for (const s of this.beyond) if (s <= last) held++;
+    return last - this.hw - held;
+  }
+
   emitAck<T = any>(event: string, data: unknown, timeoutMs = 30_000): Promise<T> {
     const ws = this.ws;
     if (!ws || !this.connected) return Promise.resolve({ ok: false, error: { code: 'DISCONNECTED' } } as T);

@@ -15,6 +15,8 @@
  * seq 1..last with no gap. Bare Socket.IO (bench/chat-fanout/bare-server.ts): the same storm, clients
  * only reconnect and join (it stores nothing).
  * Figure: handshakes/s during the storm = clients / (last handshake − server ready), app vs bare.
+ * `--no-catch-up` is the negative control: app clients rejoin without `lastSeq` and ignore what the ack
+ * carries, so the check above must report missing messages (and the run fail).
  */
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
@@ -46,6 +48,8 @@ const PRE_MS = numArg('pre-seconds', QUICK ? 3 : 5) * 1000;
 const RATE = numArg('rate', 20); // chat messages per second, all rooms together
 const BACK_TIMEOUT_MS = numArg('back-timeout-seconds', 120) * 1000;
 const MAX_MS = numArg('max-minutes', 10) * 60_000;
+const CATCH_UP = !hasFlag('no-catch-up');
+const ONLY_APP = hasFlag('app-only');
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -173,7 +177,7 @@ async function appStorm(): Promise<{ storm: Storm; messages: number; missing: nu
     });
     for (let i = 0; i < CLIENTS; i++) {
       const u = users[i % USERS];
-      clients.push(new ChatClient({ url: a.url, auth: { token: u.token }, token: u.token, roomId: rooms[(i % USERS) % ROOMS], catchUp: true }));
+      clients.push(new ChatClient({ url: a.url, auth: { token: u.token }, token: u.token, roomId: rooms[(i % USERS) % ROOMS], catchUp: CATCH_UP }));
     }
     // The room creators send through instance B, all along, at RATE messages/s round robin over the rooms.
     const sender = (async () => {
@@ -215,7 +219,7 @@ async function appStorm(): Promise<{ storm: Storm; messages: number; missing: nu
     const behind = () => clients.filter((c) => c.hw < (lastSeq.get(roomOf(c)) ?? 0));
     while (behind().length && Date.now() < deadline) await sleep(250);
     const late = behind();
-    const missing = late.reduce((acc, c) => acc + ((lastSeq.get(roomOf(c)) ?? 0) - c.hw), 0);
+    const missing = late.reduce((acc, c) => acc + c.missing(lastSeq.get(roomOf(c)) ?? 0), 0);
     const messages = [...lastSeq.values()].reduce((x, y) => x + y, 0);
     console.log(
       `app Socket.IO: ${messages} chat messages stored (${sent} sent through instance B, ${sendErrors} refused); ` +
@@ -247,8 +251,13 @@ async function main() {
     process.exit(1);
   }, MAX_MS);
   abort.unref();
-  const bare = await bareStorm();
+  const bare = ONLY_APP ? null : await bareStorm();
   const app = await appStorm();
+  if (!bare) {
+    console.log(`\nRESULT reconnect-storm (app only): ${app.storm.back}/${CLIENTS} back, ${app.missing} chat messages missing${CATCH_UP ? '' : ' (negative control: catch-up off)'}`);
+    if (app.storm.back !== CLIENTS || app.missing) process.exitCode = 1;
+    return;
+  }
   const ratio = +(app.storm.handshakesPerSec / bare.handshakesPerSec).toFixed(3);
   const allBack = app.storm.back === CLIENTS && bare.back === CLIENTS;
   const ok = allBack && app.missing === 0;

@@ -200,7 +200,7 @@ async function main() {
     const deadline = Date.now() + 30_000;
     while (behind().length && Date.now() < deadline) await sleep(250);
     const late = behind();
-    const missing = late.reduce((a, c) => a + (lastSeq.get(c.opts.roomId)! - c.hw), 0);
+    const missing = late.reduce((a, c) => a + c.missing(lastSeq.get(c.opts.roomId)!), 0);
     const stored = [...lastSeq.values()].reduce((a, b) => a + b, 0);
 
     const base = samples.find((s) => s.atSeconds * 1000 >= WARMUP_MS) ?? samples[0];
