@@ -240,7 +240,11 @@ async function main() {
         `${missing} deliveries missing`,
     );
     if (failed) {
-      console.error(`\n!!! soak FAILED: ${late.length} clients are behind their room by ${missing} messages in total: A DELIVERY WAS LOST !!!`);
+      const notBack = late.filter((c) => !c.joined).length;
+      console.error(
+        `\n!!! soak FAILED: ${missing ? `${missing} deliveries missing over ${late.filter((c) => c.missing(lastSeq.get(c.opts.roomId)!) > 0).length} clients: A DELIVERY WAS LOST` : ''}` +
+          `${notBack ? `${missing ? '; ' : ''}${notBack} clients never came back` : ''} !!!`,
+      );
       for (const c of late.slice(0, 5)) console.error(`  client hw ${c.hw} / room last ${lastSeq.get(c.opts.roomId)} joined=${c.joined} errors=${c.errors.join(' | ')}`);
     }
   } finally {

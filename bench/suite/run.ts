@@ -49,8 +49,8 @@ const STEPS: Step[] = QUICK
       { key: 'ledger', script: 'ledger', args: ['--duration', '8'], limitMinutes: 4 },
       { key: 'orders', script: 'orders', args: ['--duration', '6'], limitMinutes: 4 },
       { key: 'chat', script: 'chat-fanout', args: ['--step-seconds', '2', '--no-redis-baseline', '--max-minutes', '6'], limitMinutes: 7 },
-      { key: 'idle', script: 'idle-sockets', args: ['--sockets', '10000', '--settle-seconds', '8'], limitMinutes: 5 },
-      { key: 'reconnect', script: 'reconnect-storm', args: ['--clients', '5000', '--outage-seconds', '10'], limitMinutes: 6 },
+      { key: 'idle', script: 'idle-sockets', args: ['--sockets', '10000', '--settle-seconds', '8'], limitMinutes: 6 },
+      { key: 'reconnect', script: 'reconnect-storm', args: ['--clients', '5000', '--outage-seconds', '10'], limitMinutes: 8 },
       { key: 'soak', script: 'soak', args: ['--minutes', String(SOAK_MINUTES)], limitMinutes: SOAK_MINUTES + 4 },
     ];
 
