@@ -13,7 +13,7 @@
  * (bench/launch.js) needs no ts-node.
  */
 const { createHash } = require('node:crypto');
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync } = require('node:fs');
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync, symlinkSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
 const REPO = process.env.BENCH_REPO || resolve(__dirname, '..', '..');
@@ -78,6 +78,8 @@ function ensureBuild(log = (m) => process.stderr.write(m + '\n')) {
     writeFileSync(target, out.outputText);
   }
   writeFileSync(join(tmp, 'main.js'), "'use strict';\nrequire('./src/main');\n");
+  // The app serves the React client from ../client/dist next to src/ (as from the repository or dist/).
+  if (existsSync(join(REPO, 'client'))) symlinkSync(join(REPO, 'client'), join(tmp, 'client'), 'dir');
   try {
     renameSync(tmp, dir);
   } catch (e) {
