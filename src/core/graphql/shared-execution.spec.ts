@@ -1,5 +1,6 @@
 import {
   ExecutionArgs,
+  ExecutionResult,
   GraphQLBoolean,
   GraphQLID,
   GraphQLNonNull,
@@ -207,7 +208,7 @@ describe('SharedExecution', () => {
     const s = new SharedExecution(refusing, new Registry());
     const args: ExecutionArgs = { schema: refusing, document: parse('subscription { secret }'), contextValue: user('eve') };
     s.register(args, { socket: fakeSocket().socket, id: '1', query: 'subscription { secret }' });
-    const r = (await s.subscribe(args)) as { errors: { message: string }[] };
-    expect(r.errors.map((e) => e.message)).toEqual(['Not a member of this room']);
+    const r = (await s.subscribe(args)) as ExecutionResult;
+    expect(r.errors?.map((e) => e.message)).toEqual(['Not a member of this room']);
   });
 });
