@@ -36,7 +36,9 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limits.validationRules,
     plugins: limits.plugins,
-    context: ({ req, res }: { req: Request; res: Response }): GqlContext => ({ req: req as GqlContext['req'], res }),
+    // Express integration: one `{ req, res }` argument; Fastify integration: `(request, reply)`.
+    context: (first: { req?: Request; res?: Response }, reply?: unknown): GqlContext =>
+      first.req ? { req: first.req as GqlContext['req'], res: first.res } : { req: first as unknown as GqlContext['req'], res: reply as Response },
     formatError: (formatted, error) => {
       const original = (error as { originalError?: unknown })?.originalError;
       const code = formatted.extensions?.code;

@@ -86,6 +86,9 @@ export function normalizeError(exception: unknown): NormalizedError {
     return mk(400, 'BAD_REQUEST', exception.message, field ? { details: { field } } : {});
   }
   const e = exception as { type?: string; status?: number; statusCode?: number; code?: string; name?: string };
+  // Fastify's body parsing errors, in the same words as body-parser's below.
+  if (e && (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')) return mk(400, 'BAD_REQUEST', 'Malformed JSON in request body');
+  if (e && e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return mk(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than the 1 MiB limit');
   // body-parser errors
   if (e && e.type === 'entity.parse.failed') return mk(400, 'BAD_REQUEST', 'Malformed JSON in request body');
   if (e && e.type === 'entity.too.large') return mk(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than the 1 MiB limit');

@@ -11,7 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Observable, from, lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
@@ -32,9 +32,30 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-export function requestHash(req: Request): string {
+/** What the interceptor reads of a request; Express and Fastify requests both have it. */
+export interface HttpRequestLike {
+  method: string;
+  url: string;
+  /** Express and Fastify: the URL before any mount-point rewriting. */
+  originalUrl?: string;
+  headers: IncomingHttpHeaders;
+  body?: unknown;
+}
+/** What the interceptor writes on a response: `header(name, value)` exists on both adapters' responses. */
+interface HttpResponseLike {
+  header(name: string, value: string): unknown;
+}
+
+/** The request path without its query (`req.baseUrl + req.path` under Express). */
+function pathOf(req: HttpRequestLike): string {
+  const url = req.originalUrl ?? req.url;
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+export function requestHash(req: HttpRequestLike): string {
   return createHash('sha256')
-    .update(JSON.stringify([req.method, req.baseUrl + req.path, canonical(req.body ?? null)]))
+    .update(JSON.stringify([req.method, pathOf(req), canonical(req.body ?? null)]))
     .digest('hex');
 }
 
@@ -49,7 +70,7 @@ export function parseIdempotencyKey(raw: unknown, field = 'Idempotency-Key'): st
 }
 
 /** The validated `Idempotency-Key` header, or undefined when absent. */
-export function idempotencyKeyOf(req: Request): string | undefined {
+export function idempotencyKeyOf(req: { headers: IncomingHttpHeaders }): string | undefined {
   const raw = req.headers['idempotency-key'];
   return parseIdempotencyKey(Array.isArray(raw) ? raw[0] : raw);
 }
@@ -83,14 +104,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const scope = this.reflector.get<string>(SCOPE, ctx.getHandler());
-    const req = ctx.switchToHttp().getRequest<Request & { user?: AuthUser }>();
-    const res = ctx.switchToHttp().getResponse<Response>();
+    const req = ctx.switchToHttp().getRequest<HttpRequestLike & { user?: AuthUser }>();
+    const res = ctx.switchToHttp().getResponse<HttpResponseLike>();
     const key = idempotencyKeyOf(req);
     if (!scope || !key || !req.user) return next.handle();
     return from(this.run(scope, key, req, res, next, ctx.getHandler()));
   }
 
-  private async run(scope: string, key: string, req: Request & { user?: AuthUser }, res: Response, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
+  private async run(scope: string, key: string, req: HttpRequestLike & { user?: AuthUser }, res: HttpResponseLike, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
     const userId = req.user!.id;
     const hash = requestHash(req);
     const claimed = await this.ds.query(
@@ -116,7 +137,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         // Abandoned by a crashed instance: run again (the service's own key prevents a second movement).
         await this.ds.query(`UPDATE idempotency_keys SET created_at = now() WHERE user_id = $1 AND scope = $2 AND key = $3`, [userId, scope, key]);
       } else {
-        res.setHeader('Idempotent-Replayed', 'true');
+        res.header('Idempotent-Replayed', 'true');
         if (row.status_code >= 400) throw new HttpException(row.response, row.status_code);
         return row.response;
       }
