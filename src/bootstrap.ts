@@ -16,7 +16,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './core/config/config';
 import { sendError } from './core/http/all-exceptions.filter';
 import { correlationIdOf, genRequestId } from './core/http/correlation';
-import { normalizeError } from './core/http/error-normalizer';
+import { bodyParsingError, normalizeError } from './core/http/error-normalizer';
 import { RedisIoAdapter } from './core/realtime/redis-io.adapter';
 import { mountQueueDashboard } from './core/queue/queue-dashboard';
 import { MetricsService } from './core/observability/metrics.service';
@@ -82,8 +82,17 @@ function useCommon(app: INestApplication, config: AppConfig) {
 
 const trustedProxies = (config: AppConfig) => config.trustProxy.split(',').map((s) => s.trim()).filter(Boolean);
 
+/** Nest installs its error handler through the adapter: body-parsing errors are translated first. */
+class AppFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(handler: Parameters<FastifyAdapter['setErrorHandler']>[0]) {
+    return super.setErrorHandler(function (this: unknown, err: unknown, request: unknown, reply: unknown) {
+      return (handler as (...a: unknown[]) => unknown).call(this, bodyParsingError(err), request, reply);
+    } as never);
+  }
+}
+
 async function createFastifyApp(config: AppConfig): Promise<App> {
-  const adapter = new FastifyAdapter({
+  const adapter = new AppFastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustedProxies(config),
     // Correlation id: the caller's X-Request-Id when sane; also put on the raw request for pino-http.
@@ -151,6 +160,20 @@ async function createFastifyApp(config: AppConfig): Promise<App> {
     done(null, undefined);
   });
 
+  // The React client: its files (cached an hour), and index.html for any other GET a browser makes
+  // outside the API's paths (SPA routes). The API's own 404s stay the contract's JSON.
+  const clientDist = clientBuild();
+  if (config.serveClient && clientDist) {
+    // Loaded only here: @fastify/static 10 pulls an ESM-only dependency that Jest's CommonJS runtime cannot load.
+    const fastifyStatic = (require('@fastify/static') as typeof import('@fastify/static')).default;
+    await app.register(fastifyStatic as never, { root: clientDist, index: false, maxAge: '1h', wildcard: false });
+    fastify.get('/*', (request, reply) => {
+      const accept = (request.headers.accept ?? '*/*').toLowerCase();
+      if (SERVER_PATHS.test(request.url) || !/text\/html|text\/\*|\*\/\*/.test(accept)) return reply.callNotFound();
+      return (reply as unknown as { sendFile(file: string, opts: object): unknown }).sendFile('index.html', { maxAge: 0 });
+    });
+  }
+
   useCommon(app, config);
   return app;
 }
@@ -205,10 +228,7 @@ async function createExpressApp(config: AppConfig): Promise<App> {
 
   useCommon(app, config);
 
-  // src/ under ts-node, dist/src/ when built: the client build sits at the repository root.
-  const clientDist = [resolve(__dirname, '..', 'client', 'dist'), resolve(__dirname, '..', '..', 'client', 'dist')].find((d) =>
-    existsSync(join(d, 'index.html')),
-  );
+  const clientDist = clientBuild();
   if (config.serveClient && clientDist) {
     const statics = express.static(clientDist, { index: false, maxAge: '1h' });
     app.use((req: Request, res: Response, next: NextFunction) => {
@@ -223,6 +243,11 @@ async function createExpressApp(config: AppConfig): Promise<App> {
 }
 
 export type App = INestApplication;
+
+/** src/ under ts-node, dist/src/ when built: the client build sits at the repository root. */
+function clientBuild(): string | undefined {
+  return [resolve(__dirname, '..', 'client', 'dist'), resolve(__dirname, '..', '..', 'client', 'dist')].find((d) => existsSync(join(d, 'index.html')));
+}
 
 /** Arbitrary constant: the advisory-lock key that serialises migrations across instances. */
 const MIGRATION_LOCK = 7_245_001;

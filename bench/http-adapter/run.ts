@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, adminToken, api, dbUrl, machine, registerUsers, startApp, BenchUser, RunningApp } from '../lib/harness';
+import { spawnSync } from 'node:child_process';
 import { benchXpubs } from './keys';
 
 const arg = (name: string, def: number) => {
@@ -82,14 +83,28 @@ async function boot(adapter: Adapter): Promise<Target> {
   } else {
     delete process.env.BENCH_NODE_ARGS;
   }
-  // Access tokens must outlive the run.
-  const app = await startApp({ ...benchXpubs(), HTTP_ADAPTER: adapter, JWT_ACCESS_TTL: '3600' });
+  // Access tokens must outlive the run. On a busy machine a boot can miss the harness's 60 s:
+  // the stray process is then stopped (by its own pid) and the boot tried once more.
+  let app: RunningApp;
+  try {
+    app = await startApp({ ...benchXpubs(), HTTP_ADAPTER: adapter, JWT_ACCESS_TTL: '3600' });
+  } catch (e) {
+    console.warn(`boot of ${adapter} failed (${(e as Error).message}); retrying once`);
+    for (const pid of strayApps()) process.kill(pid, 'SIGKILL');
+    app = await startApp({ ...benchXpubs(), HTTP_ADAPTER: adapter, JWT_ACCESS_TTL: '3600' });
+  }
   const admin = await adminToken(app.url);
   const users = await registerUsers(app.url, 32, `ha${adapter[0]}`);
   for (const u of users) {
     await api(app.url, 'POST', `/api/admin/wallet/${u.id}/deposit`, { asset: 'USD', amount: '100000000.00', reference: `bench-${u.id}` }, admin);
   }
   return { adapter, app, users, profileDir };
+}
+
+/** Children of this process running src/main.ts (a boot that timed out). */
+function strayApps(): number[] {
+  const out = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'src/main.ts']).stdout?.toString() ?? '';
+  return out.split('\n').filter(Boolean).map(Number);
 }
 
 interface Sample {
@@ -120,17 +135,35 @@ const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
  * Self time per package from a V8 .cpuprofile, counting only samples inside `window` (µs of
  * CLOCK_MONOTONIC, which V8's profile timestamps and process.hrtime share across processes).
  */
-function profileShares(dir: string, window: [number, number]): Record<string, number> {
+function profileShares(dir: string, window: [number, number], attributeNative: boolean): Record<string, number> {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return {};
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
     startTime: number;
-    nodes: { id: number; callFrame: { url: string; functionName: string } }[];
+    nodes: { id: number; callFrame: { url: string; functionName: string }; children?: number[] }[];
     samples: number[];
     timeDeltas: number[];
   };
   const kind = new Map<number, string>();
   for (const n of prof.nodes) kind.set(n.id, classify(n.callFrame.url, n.callFrame.functionName));
+  if (attributeNative) {
+    // Native code and Node's own library (JSON, crypto, streams, sockets) billed to the nearest
+    // calling package: who caused the work rather than where the CPU sat.
+    const parent = new Map<number, number>();
+    for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const billed = new Map<number, string>();
+    const bill = (id: number): string => {
+      const known = billed.get(id);
+      if (known) return known;
+      const k = kind.get(id)!;
+      const p = parent.get(id);
+      const r = (k === 'node (native)' || k === 'node (lib)') && p !== undefined ? bill(p) : k;
+      billed.set(id, r === '(root)' ? k : r);
+      return billed.get(id)!;
+    };
+    for (const n of prof.nodes) bill(n.id);
+    for (const [id, k] of billed) kind.set(id, k);
+  }
   const time: Record<string, number> = {};
   let ts = prof.startTime;
   prof.samples.forEach((id, i) => {
@@ -149,11 +182,12 @@ function profileShares(dir: string, window: [number, number]): Record<string, nu
 }
 
 function classify(url: string, fn: string): string {
-  if (!url) return fn === '(garbage collector)' || fn === '(idle)' || fn === '(program)' ? fn : 'node (native)';
+  if (!url) return ['(garbage collector)', '(idle)', '(program)', '(root)'].includes(fn) ? fn : 'node (native)';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url.replace(/\\/g, '/'));
   if (m) {
     const pkg = m[1];
-    if (/^(express|body-parser|router|raw-body|finalhandler|send|serve-static|on-finished|type-is|content-type|iconv-lite|qs|accepts|negotiator|path-to-regexp|helmet|cors|vary|cookie|statuses|http-errors|depd|encodeurl|escape-html|parseurl|proxy-addr|forwarded|etag|fresh|merge-descriptors|mime-types|mime-db)$/.test(pkg))
+    if (/^(helmet|cors|vary)$/.test(pkg)) return 'helmet & cors';
+    if (/^(express|body-parser|router|raw-body|finalhandler|send|serve-static|on-finished|type-is|content-type|iconv-lite|qs|accepts|negotiator|path-to-regexp|cookie|statuses|http-errors|depd|encodeurl|escape-html|parseurl|proxy-addr|forwarded|etag|fresh|merge-descriptors|mime-types|mime-db)$/.test(pkg))
       return 'express & connect middleware';
     if (/^(fastify|@fastify\/.*|find-my-way|light-my-request|avvio|secure-json-parse|fast-json-stringify|toad-cache|abstract-logging|process-warning|fast-querystring|rfdc)$/.test(pkg)) return 'fastify';
     if (pkg.startsWith('@nestjs/')) return pkg;
@@ -173,7 +207,22 @@ function classify(url: string, fn: string): string {
   return 'other';
 }
 
+function printShares(adapter: string, dir: string, window: [number, number]) {
+  const self = profileShares(dir, window, false);
+  const billed = profileShares(dir, window, true);
+  console.log(`\nshare of busy CPU during the transfer run under ${adapter} (profile in ${dir}, window ${window.join('-')} µs)`);
+  console.log(`  self time   | native+node lib billed to caller | what`);
+  const keys = [...new Set([...Object.keys(billed), ...Object.keys(self)])].sort((a, b) => (billed[b] ?? 0) - (billed[a] ?? 0));
+  for (const k of keys) if ((billed[k] ?? 0) >= 0.3 || (self[k] ?? 0) >= 0.3) console.log(`  ${String(self[k] ?? 0).padStart(5)} %     | ${String(billed[k] ?? 0).padStart(5)} %                          | ${k}`);
+}
+
 async function main() {
+  // `--analyze <adapter> <dir> <from> <to>`: re-read a saved profile.
+  const ai = process.argv.indexOf('--analyze');
+  if (ai > 0) {
+    const [adapter, dir, from, to] = process.argv.slice(ai + 1);
+    return printShares(adapter, dir, [Number(from), Number(to)]);
+  }
   console.log(`bench/http-adapter: ${PROFILE ? 'profile' : `${ROUNDS} rounds × ${DURATION}s`} per workload, ${CONNECTIONS} connections — ${machine()}`);
   const targets: Target[] = [];
   try {
@@ -223,8 +272,7 @@ async function main() {
   }
   if (PROFILE) {
     for (const t of targets) {
-      console.log(`\nself-time share of busy CPU during the transfer run under ${t.adapter} (profile in ${t.profileDir}):`);
-      for (const [k, v] of Object.entries(profileShares(t.profileDir!, t.profileWindow!))) console.log(`  ${String(v).padStart(5)} %  ${k}`);
+      printShares(t.adapter, t.profileDir!, t.profileWindow!);
     }
   }
 }

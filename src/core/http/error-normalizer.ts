@@ -58,6 +58,19 @@ function mk(statusCode: number, code: DomainErrorCode, message: string | string[
   return { statusCode, error: reasonPhrase(statusCode), code, message, unexpected: false, ...extra };
 }
 
+/**
+ * Fastify's body-parsing errors as body-parser's (`type`), so both read the same to clients.
+ * Applied before Nest's error handler, which would otherwise turn them into a bare HttpException.
+ */
+export function bodyParsingError(err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return Object.assign(new Error('Malformed JSON in request body'), { type: 'entity.parse.failed', status: 400 });
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Object.assign(new Error('Request body is too large'), { type: 'entity.too.large', status: 413 });
+  return err;
+}
+
 export function normalizeError(exception: unknown): NormalizedError {
   if (exception instanceof DomainError) {
     return mk(exception.status, exception.code, exception.messages ?? exception.message, {
@@ -86,9 +99,6 @@ export function normalizeError(exception: unknown): NormalizedError {
     return mk(400, 'BAD_REQUEST', exception.message, field ? { details: { field } } : {});
   }
   const e = exception as { type?: string; status?: number; statusCode?: number; code?: string; name?: string };
-  // Fastify's body parsing errors, in the same words as body-parser's below.
-  if (e && (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')) return mk(400, 'BAD_REQUEST', 'Malformed JSON in request body');
-  if (e && e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return mk(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than the 1 MiB limit');
   // body-parser errors
   if (e && e.type === 'entity.parse.failed') return mk(400, 'BAD_REQUEST', 'Malformed JSON in request body');
   if (e && e.type === 'entity.too.large') return mk(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than the 1 MiB limit');

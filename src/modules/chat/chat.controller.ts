@@ -75,7 +75,7 @@ export class ChatController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const { message, replayed } = await this.chat.send(user.id, roomId, dto.content, dto.clientMessageId);
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (replayed) res.header('Idempotent-Replayed', 'true'); // header(): Express and Fastify alike
     return message;
   }
 
