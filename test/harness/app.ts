@@ -96,7 +96,6 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     SERVE_CLIENT: 'false',
     PORT: '0',
     HOST: '127.0.0.1',
-    ...(process.env.HTTP_ADAPTER ? { HTTP_ADAPTER: process.env.HTTP_ADAPTER } : {}),
     ...opts.env,
   });
 

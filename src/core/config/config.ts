@@ -93,8 +93,6 @@ export interface AppConfig {
   messaging: MessagingConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   serveClient: boolean;
-  /** HTTP framework under Nest: `express` or `fastify` (HTTP_ADAPTER; measurement switch, issue 16). */
-  httpAdapter: 'express' | 'fastify';
   metricsEnabled: boolean;
   queuesEnabled: boolean;
 }
@@ -303,7 +301,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
     serveClient: r.bool('SERVE_CLIENT', true),
-    httpAdapter: r.oneOf('HTTP_ADAPTER', ['express', 'fastify'] as const, 'express'),
     metricsEnabled: r.bool('METRICS_ENABLED', true),
     queuesEnabled: r.bool('QUEUE_WORKERS', true),
     rewards: {

@@ -11,6 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Observable, from, lastValueFrom } from 'rxjs';
@@ -32,28 +33,13 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-/** What the interceptor reads of a request; Express and Fastify requests both have it. */
-export interface HttpRequestLike {
-  method: string;
-  url: string;
-  /** Express and Fastify: the URL before any mount-point rewriting. */
-  originalUrl?: string;
-  headers: IncomingHttpHeaders;
-  body?: unknown;
-}
-/** What the interceptor writes on a response: `header(name, value)` exists on both adapters' responses. */
-interface HttpResponseLike {
-  header(name: string, value: string): unknown;
+/** The request path without its query (what `req.baseUrl + req.path` gave under Express: stored hashes stay valid). */
+function pathOf(req: FastifyRequest): string {
+  const q = req.url.indexOf('?');
+  return q < 0 ? req.url : req.url.slice(0, q);
 }
 
-/** The request path without its query (`req.baseUrl + req.path` under Express). */
-function pathOf(req: HttpRequestLike): string {
-  const url = req.originalUrl ?? req.url;
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
-export function requestHash(req: HttpRequestLike): string {
+export function requestHash(req: FastifyRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([req.method, pathOf(req), canonical(req.body ?? null)]))
     .digest('hex');
@@ -104,14 +90,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const scope = this.reflector.get<string>(SCOPE, ctx.getHandler());
-    const req = ctx.switchToHttp().getRequest<HttpRequestLike & { user?: AuthUser }>();
-    const res = ctx.switchToHttp().getResponse<HttpResponseLike>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const res = ctx.switchToHttp().getResponse<FastifyReply>();
     const key = idempotencyKeyOf(req);
     if (!scope || !key || !req.user) return next.handle();
     return from(this.run(scope, key, req, res, next, ctx.getHandler()));
   }
 
-  private async run(scope: string, key: string, req: HttpRequestLike & { user?: AuthUser }, res: HttpResponseLike, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
+  private async run(scope: string, key: string, req: FastifyRequest & { user?: AuthUser }, res: FastifyReply, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
     const userId = req.user!.id;
     const hash = requestHash(req);
     const claimed = await this.ds.query(

@@ -1,10 +1,8 @@
-import { Global, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MetricsService } from './metrics.service';
 import { MetricsController } from './metrics.controller';
 import { HealthController } from './health.controller';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
 
 @Global()
 @Module({
@@ -13,12 +11,5 @@ import { HttpMetricsMiddleware } from './http-metrics.middleware';
   providers: [MetricsService],
   exports: [MetricsService],
 })
-export class ObservabilityModule implements NestModule {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  configure(consumer: MiddlewareConsumer) {
-    // Under Fastify the histogram comes from Fastify hooks (registerFastifyHttpMetrics, in bootstrap).
-    if (this.config.httpAdapter === 'fastify') return;
-    consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
-  }
-}
+/** The HTTP latency histogram is fed by Fastify hooks (http-metrics.ts, registered in bootstrap). */
+export class ObservabilityModule {}

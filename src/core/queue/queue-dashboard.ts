@@ -1,10 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
+import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { TokenService } from '../auth/token.service';
 import { sendError } from '../http/all-exceptions.filter';
@@ -31,7 +29,7 @@ type Verdict = { ok: true } | { ok: false; status: number; error: string; messag
  * The BullMQ dashboard, for admins only. Browsers sign in with HTTP Basic (an admin's email
  * and password, checked like a login and throttled like one); tools may send a Bearer token.
  */
-export async function mountQueueDashboard(app: INestApplication, adapter: 'express' | 'fastify') {
+export async function mountQueueDashboard(app: INestApplication) {
   const jobs = app.get(JobsService);
   const tokens = app.get(TokenService);
   const authenticator = app.get<symbol, DashboardAuthenticator>(DASHBOARD_AUTHENTICATOR);
@@ -72,7 +70,7 @@ export async function mountQueueDashboard(app: INestApplication, adapter: 'expre
     }
   }
 
-  function refuse(res: { header(name: string, value: string): unknown }, v: Exclude<Verdict, { ok: true }>, req: unknown) {
+  function refuse(res: FastifyReply, v: Exclude<Verdict, { ok: true }>, req: FastifyRequest) {
     if (v.challenge) res.header('WWW-Authenticate', 'Basic realm="Softchat queues", charset="UTF-8"');
     sendError(res, v.status, v.error, v.message, correlationIdOf(req), v.retryAfterSeconds);
   }
@@ -80,33 +78,23 @@ export async function mountQueueDashboard(app: INestApplication, adapter: 'expre
   const queues = jobs.allQueues().map((q) => new BullMQAdapter(q));
   const options = { uiConfig: { boardTitle: 'Softchat queues' } };
 
-  if (adapter === 'fastify') {
-    const serverAdapter = new BullBoardFastifyAdapter();
-    serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
-    createBullBoard({ queues, serverAdapter, options });
-    const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-    await fastify.register(async (scope) => {
-      // The dashboard ships its own inline scripts: exempt from the strict CSP (@fastify/helmet
-      // skips a route whose `config.helmet.skipRoute` is set).
-      scope.addHook('onRoute', (route) => {
-        route.config = { ...(route.config ?? {}), helmet: { skipRoute: true } } as typeof route.config;
-      });
-      scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-        const v = await check(request.headers.authorization ?? '', request.ip ?? 'unknown');
-        if (!v.ok) {
-          refuse(reply, v, request);
-          return reply;
-        }
-      });
-      await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
-    });
-    return;
-  }
-
-  const serverAdapter = new ExpressAdapter();
+  const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({ queues, serverAdapter, options });
-  app.use(QUEUE_DASHBOARD_PATH, (req: Request, res: Response, next: NextFunction) => {
-    check(req.headers.authorization ?? '', req.ip ?? 'unknown').then((v) => (v.ok ? next() : refuse(res, v, req)), next);
-  }, serverAdapter.getRouter());
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  await fastify.register(async (scope) => {
+    // The dashboard ships its own inline scripts: exempt from the strict CSP (@fastify/helmet
+    // skips a route whose `config.helmet.skipRoute` is set).
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), helmet: { skipRoute: true } } as typeof route.config;
+    });
+    scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      const v = await check(request.headers.authorization ?? '', request.ip ?? 'unknown');
+      if (!v.ok) {
+        refuse(reply, v, request);
+        return reply;
+      }
+    });
+    await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
+  });
 }
