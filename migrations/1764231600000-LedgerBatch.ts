@@ -251,9 +251,70 @@ export class LedgerBatch1764231600000 implements MigrationInterface {
           v_i := v_j + 1;
         END LOOP;
       END $$`);
+
+    /*
+     * A hold in ONE statement (it was three round trips: account, hold row, reserve): the account
+     * is created on first use, the key is checked (a replay returns the hold; another account,
+     * asset or amount under the same key is 'key_reused'), the available balance is reserved by a
+     * guarded UPDATE ('insufficient_funds' writes nothing), then the hold row is written. A key
+     * claimed concurrently (seen at the INSERT) gives the reservation back and answers as a replay.
+     */
+    await q.query(`
+      CREATE FUNCTION ledger_hold(p_key text, p_kind text, p_account jsonb, p_asset text, p_amount numeric, p_reference text,
+                                  OUT o_err text, OUT o_replayed boolean, OUT o_user uuid, OUT o_hold ledger_holds)
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        v_acc uuid;
+      BEGIN
+        o_replayed := false;
+        SELECT a.id, a.user_id INTO v_acc, o_user FROM ledger_accounts a WHERE a.account_key = p_account->>'k';
+        IF v_acc IS NULL THEN
+          INSERT INTO ledger_accounts (account_key, owner_type, user_id, purpose, asset, allow_negative)
+          SELECT p_account->>'k', CASE WHEN p_account->>'u' IS NULL THEN 'system' ELSE 'user' END, (p_account->>'u')::uuid,
+                 p_account->>'p', p_asset, COALESCE((p_account->>'n')::boolean, false)
+          WHERE p_account->>'u' IS NULL OR EXISTS (SELECT 1 FROM users WHERE users.id = (p_account->>'u')::uuid)
+          ON CONFLICT (account_key) DO NOTHING;
+          SELECT a.id, a.user_id INTO v_acc, o_user FROM ledger_accounts a WHERE a.account_key = p_account->>'k';
+          IF v_acc IS NULL THEN
+            o_err := 'account_not_found';
+            RETURN;
+          END IF;
+        END IF;
+
+        SELECT * INTO o_hold FROM ledger_holds WHERE idempotency_key = p_key;
+        IF FOUND THEN
+          IF o_hold.account_id <> v_acc OR o_hold.asset <> p_asset OR o_hold.amount <> p_amount THEN
+            o_err := 'key_reused';
+          ELSE
+            o_replayed := true;
+          END IF;
+          RETURN;
+        END IF;
+
+        UPDATE ledger_accounts SET held = held + p_amount, updated_at = now()
+          WHERE id = v_acc AND (allow_negative OR posted - held >= p_amount);
+        IF NOT FOUND THEN
+          o_err := 'insufficient_funds';
+          RETURN;
+        END IF;
+        INSERT INTO ledger_holds (idempotency_key, account_id, asset, amount, remaining, kind, reference)
+        VALUES (p_key, v_acc, p_asset, p_amount, p_amount, p_kind, p_reference)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING * INTO o_hold;
+        IF o_hold.id IS NULL THEN
+          UPDATE ledger_accounts SET held = held - p_amount WHERE id = v_acc;
+          SELECT * INTO o_hold FROM ledger_holds WHERE idempotency_key = p_key;
+          IF o_hold.account_id <> v_acc OR o_hold.asset <> p_asset OR o_hold.amount <> p_amount THEN
+            o_err := 'key_reused';
+          ELSE
+            o_replayed := true;
+          END IF;
+        END IF;
+      END $$`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION ledger_hold(text, text, jsonb, text, numeric, text)`);
     await q.query(`DROP FUNCTION ledger_post_batch(jsonb)`);
     await q.query(`DROP FUNCTION ledger_post_item(jsonb)`);
     await q.query(`DROP FUNCTION ledger_replay(ledger_post_result, ledger_transfers, jsonb)`);

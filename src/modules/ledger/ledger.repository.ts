@@ -284,6 +284,25 @@ export class LedgerRepository {
 
   // --------------------------------------------------------------------- holds
 
+  /** A hold in one statement (`ledger_hold`): the row, or why it was refused. */
+  async holdOnce(
+    exec: Executor,
+    key: string,
+    kind: string,
+    account: AccountSpecJson,
+    asset: AssetSymbol,
+    amount: bigint,
+    reference: string | null,
+  ): Promise<{ err: string | null; replayed: boolean; row: HoldRow | null }> {
+    const [r] = await exec.query(
+      `SELECT o_err, o_replayed, o_user, (o_hold).* FROM ledger_hold($1, $2, $3::jsonb, $4, $5, $6)`,
+      [key, kind, JSON.stringify(account), asset, amount.toString(), reference],
+    );
+    if (r.o_err) return { err: r.o_err, replayed: false, row: null };
+    const { o_err: _e, o_replayed, o_user, ...hold } = r;
+    return { err: null, replayed: o_replayed, row: { ...hold, user_id: o_user } as HoldRow };
+  }
+
   insertHold(t: Tx, key: string, accountId: string, asset: AssetSymbol, amount: bigint, kind: string, reference: string | null): Promise<HoldRow[]> {
     return t.query<HoldRow>(
       `INSERT INTO ledger_holds (idempotency_key, account_id, asset, amount, remaining, kind, reference)

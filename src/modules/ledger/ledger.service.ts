@@ -308,8 +308,22 @@ export class LedgerService {
   // -------------------------------------------------------------------- holds
 
   /** Reserves `amount` of the account's available balance (a pending transfer). */
-  hold(input: HoldInput, tx?: Tx | null): Promise<HoldRecord> {
+  async hold(input: HoldInput, tx?: Tx | null): Promise<HoldRecord> {
     this.checkAmount(input.amount);
+    if (this.batching) {
+      // One statement (ledger_hold) instead of three round trips.
+      if (input.key.length > MAX_KEY) throw badRequest(`A ledger key is 1-${MAX_KEY} characters`);
+      const exec: Executor = tx ?? new AutoCommit(this.ds);
+      const r = await this.repo.holdOnce(exec, input.key, input.kind, accountSpec(input.account, input.asset), input.asset, input.amount, input.reference ?? null);
+      if (r.err === 'insufficient_funds') throw new InsufficientFundsError(input.asset, input.amount);
+      if (r.err === 'key_reused') throw conflict('Idempotency key was already used for a different hold');
+      if (r.err === 'account_not_found') throw notFound('Account not found');
+      if (r.err || !r.row) throw new Error(`ledger_hold: unknown refusal ${r.err}`);
+      const row = r.row;
+      if (!r.replayed && row.user_id) exec.afterCommit(() => this.events.balancesChanged([row.user_id!]));
+      if (exec instanceof AutoCommit) await exec.flush();
+      return toHoldRecord(row, r.replayed);
+    }
     return inTransaction(this.ds, tx, async (t) => {
       const [account] = await this.repo.ensureAccounts(t, [input.account], input.asset);
       const inserted = await this.repo.insertHold(t, input.key, account.id, input.asset, input.amount, input.kind, input.reference ?? null);

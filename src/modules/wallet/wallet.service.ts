@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { pgCode } from '../../core/database/transaction';
 import { DomainError, badRequest, notFound } from '../../core/http/domain-error';
@@ -47,7 +45,6 @@ function asset(raw: string): AssetSymbol {
 @Injectable()
 export class WalletService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly ledger: LedgerService,
     private readonly users: UsersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
