@@ -93,7 +93,15 @@ export interface AppConfig {
   rewardBounds: { creatorDailyBudget: string; minAdSeconds: number; farmingThreshold: number };
   p2pLimits: { maxOpenEscrowsPerBuyer: number; maxCancellationsPerDay: number };
   klines: { maxCandles: number; cacheTtlMs: number };
-  ledger: { accountCacheSize: number };
+  ledger: {
+    accountCacheSize: number;
+    /** Group commit (issue 16): autocommitted transfers that arrive while a batch is in flight go in the next ledger_post_batch call; fills and payouts post in one call. */
+    groupCommit: boolean;
+    /** Most transfers (legs) one batch statement carries. */
+    batchMax: number;
+    /** Batch statements one instance keeps in flight at once. */
+    batchConcurrency: number;
+  };
   outbox: { sweepIntervalSeconds: number; maxAttempts: number };
   /** Chat, presence and notifications (see MessagingConfig). */
   messaging: MessagingConfig;
@@ -344,7 +352,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxCandles: r.int('KLINES_MAX_CANDLES', 1000, 10, 5000),
       cacheTtlMs: r.int('KLINES_CACHE_TTL_MS', 2000, 0, 60_000),
     },
-    ledger: { accountCacheSize: r.int('LEDGER_ACCOUNT_CACHE_SIZE', 10_000, 10, 10_000_000) },
+    ledger: {
+      accountCacheSize: r.int('LEDGER_ACCOUNT_CACHE_SIZE', 10_000, 10, 10_000_000),
+      groupCommit: r.bool('LEDGER_GROUP_COMMIT', true),
+      batchMax: r.int('LEDGER_BATCH_MAX', 50, 1, 500),
+      batchConcurrency: r.int('LEDGER_BATCH_CONCURRENCY', 2, 1, 16),
+    },
     outbox: {
       sweepIntervalSeconds: r.int('OUTBOX_SWEEP_INTERVAL_SECONDS', 30, 1, 3600),
       maxAttempts: r.int('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),

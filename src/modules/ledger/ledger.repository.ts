@@ -49,6 +49,47 @@ export interface HistoryRow {
   createdAt: Date;
 }
 
+/** An account as `ledger_post_batch` resolves (and creates) it: key, owner, purpose, may go negative. */
+export interface AccountSpecJson {
+  k: string;
+  u?: string;
+  p: string;
+  n?: true;
+}
+
+/** One item of `ledger_post_batch` (see migrations/1764231600000-LedgerBatch.ts). */
+export interface BatchItemJson {
+  g: number;
+  k: string;
+  t: string;
+  a: AssetSymbol;
+  m: string;
+  d?: AccountSpecJson;
+  c: AccountSpecJson;
+  h?: string;
+  f?: boolean;
+  r?: string | null;
+  rp?: 1;
+  x?: Record<string, unknown> | null;
+}
+
+export interface BatchRow {
+  o_i: number;
+  o_id: string | null;
+  o_created: Date | null;
+  o_replayed: boolean;
+  o_err: string | null;
+  o_debit: string | null;
+  o_credit: string | null;
+  o_debit_user: string | null;
+  o_credit_user: string | null;
+}
+
+export function accountSpec(ref: AccountRef, asset: AssetSymbol): AccountSpecJson {
+  if ('userId' in ref) return { k: accountKey(ref, asset), u: ref.userId, p: 'wallet' };
+  return NEGATIVE_ALLOWED.has(ref.system) ? { k: accountKey(ref, asset), p: ref.system, n: true } : { k: accountKey(ref, asset), p: ref.system };
+}
+
 const HOLD_SELECT = `SELECT h.*, a.user_id FROM ledger_holds h JOIN ledger_accounts a ON a.id = h.account_id`;
 
 /** Every SQL statement on the ledger tables. Only the ledger module uses it. */
@@ -197,6 +238,15 @@ export class LedgerRepository {
 
   // ----------------------------------------------------------------- transfers
 
+  /** Many transfers in one statement (`ledger_post_batch`): one row per item, in item order. */
+  async postBatch(exec: Executor, items: BatchItemJson[]): Promise<BatchRow[]> {
+    const rows = await exec.query<BatchRow>(
+      `SELECT o_i, o_id, o_created, o_replayed, o_err, o_debit, o_credit, o_debit_user, o_credit_user FROM ledger_post_batch($1::jsonb)`,
+      [JSON.stringify(items)],
+    );
+    return rows.sort((a, b) => a.o_i - b.o_i);
+  }
+
   post(exec: Executor, args: unknown[]): Promise<{ transfer_id: string; created_at: Date; replayed: boolean }[]> {
     return exec.query(`SELECT * FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, args);
   }
@@ -233,6 +283,25 @@ export class LedgerRepository {
   }
 
   // --------------------------------------------------------------------- holds
+
+  /** A hold in one statement (`ledger_hold`): the row, or why it was refused. */
+  async holdOnce(
+    exec: Executor,
+    key: string,
+    kind: string,
+    account: AccountSpecJson,
+    asset: AssetSymbol,
+    amount: bigint,
+    reference: string | null,
+  ): Promise<{ err: string | null; replayed: boolean; row: HoldRow | null }> {
+    const [r] = await exec.query(
+      `SELECT o_err, o_replayed, o_user, (o_hold).* FROM ledger_hold($1, $2, $3::jsonb, $4, $5, $6)`,
+      [key, kind, JSON.stringify(account), asset, amount.toString(), reference],
+    );
+    if (r.o_err) return { err: r.o_err, replayed: false, row: null };
+    const { o_err: _e, o_replayed, o_user, ...hold } = r;
+    return { err: null, replayed: o_replayed, row: { ...hold, user_id: o_user } as HoldRow };
+  }
 
   insertHold(t: Tx, key: string, accountId: string, asset: AssetSymbol, amount: bigint, kind: string, reference: string | null): Promise<HoldRow[]> {
     return t.query<HoldRow>(

@@ -1,12 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AccountRow, HistoryRow, HoldRow, LedgerRepository, LockRequest, toHoldRecord } from './ledger.repository';
+import { AccountRow, BatchItemJson, BatchRow, HistoryRow, HoldRow, LedgerRepository, LockRequest, accountSpec, toHoldRecord } from './ledger.repository';
+import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { AutoCommit, Executor, inTransaction, pgCode, Tx } from '../../core/database/transaction';
 import { badRequest, conflict, DomainError, notFound } from '../../core/http/domain-error';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
 import { formatAmount } from './money';
-import { AccountRef, Balance, HoldInput, HoldRecord, PostHoldInput, SystemPurpose, TransferInput, TransferRecord, accountKey } from './ledger.types';
+import {
+  AccountRef,
+  Balance,
+  HoldInput,
+  HoldRecord,
+  PostHoldInput,
+  PostItem,
+  PostOutcome,
+  SystemPurpose,
+  TransferInput,
+  TransferRecord,
+  accountKey,
+} from './ledger.types';
 import { LedgerEvents } from './ledger.events';
 
 export class InsufficientFundsError extends DomainError {
@@ -25,25 +38,54 @@ export class InsufficientFundsError extends DomainError {
  * the check and a CHECK constraint backs it. Accounts are locked in a fixed order (by key) so
  * that concurrent transfers between the same accounts cannot deadlock.
  */
+interface Waiting {
+  group: PostItem[];
+  resolve: (t: TransferRecord[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Key, kind and reference lengths the ledger's columns take (checked before a batch, so one bad item cannot abort it). */
+const MAX_KEY = 200;
+const MAX_KIND = 40;
+const MAX_REFERENCE = 200;
+
 @Injectable()
 export class LedgerService {
+  /**
+   * Group commit (LEDGER_GROUP_COMMIT): transfers made without a caller transaction wait here
+   * while `batchConcurrency` batch statements are in flight, and the next statement carries
+   * them all (up to `batchMax` legs). A lone transfer goes at once: nothing waits on a timer.
+   * Hand-written rather than a batching library: the batch boundary is "whatever arrived while
+   * the previous statement was in flight", not a time window or a size, and each caller must get
+   * its own result or error back from the one statement.
+   */
+  private readonly waiting: Waiting[] = [];
+  private inFlight = 0;
+  /** Batch statements sent, and the legs and groups they carried (tests and metrics: proves batching). */
+  readonly batchStats = { statements: 0, legs: 0, groups: 0, fallbacks: 0 };
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LedgerRepository,
     private readonly events: LedgerEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Whether transfers, payouts and fills go through `ledger_post_batch` (LEDGER_GROUP_COMMIT). */
+  get batching(): boolean {
+    return this.config.ledger.groupCommit;
+  }
 
   // ---------------------------------------------------------------- transfers
 
   /**
-   * Moves `amount` from one account to another. Without a caller transaction this is a
-   * single autocommitted statement (the `ledger_post` function): one round trip.
+   * Moves `amount` from one account to another. Without a caller transaction this is one
+   * autocommitted statement: with group commit on, shared with the transfers that arrive
+   * meanwhile (`ledger_post_batch`), else its own `ledger_post` call.
    */
   async transfer(input: TransferInput, tx?: Tx | null): Promise<TransferRecord> {
-    this.checkAmount(input.amount);
-    if (accountKey(input.from, input.asset) === accountKey(input.to, input.asset)) {
-      throw badRequest('A transfer needs two different accounts');
-    }
+    this.checkTransfer(input);
+    if (!tx && this.batching) return (await this.submit([input]))[0];
     const exec: Executor = tx ?? new AutoCommit(this.ds);
     const [from, to] = await this.repo.ensureAccounts(exec, [input.from, input.to], input.asset);
     const record = await this.post(exec, {
@@ -60,6 +102,153 @@ export class LedgerService {
     });
     if (exec instanceof AutoCommit) await exec.flush();
     return record;
+  }
+
+  /**
+   * Transfers that commit together or not at all (a linked group: e.g. a transfer and its fee).
+   * Without a caller transaction and with group commit on, the group rides the shared batch
+   * statement; otherwise it runs in `tx` (or a transaction of its own).
+   */
+  async transferLinked(inputs: PostItem[], tx?: Tx | null): Promise<TransferRecord[]> {
+    inputs.forEach((i) => this.checkItem(i));
+    if (this.batching) {
+      if (!tx) return this.submit(inputs);
+      const [o] = await this.runBatch(tx, [inputs]);
+      if (!o.ok) throw o.error;
+      return o.transfers;
+    }
+    return inTransaction(this.ds, tx, async (t) => {
+      const out: TransferRecord[] = [];
+      for (const i of inputs) {
+        if ('holdId' in i) out.push(await this.postHold({ ...i, reference: i.referencePrevious ? out[out.length - 1].id : i.reference }, t));
+        else out.push(await this.transfer({ ...i, reference: i.referencePrevious ? out[out.length - 1].id : i.reference }, t));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Posts many linked groups (each an array of legs: plain transfers or postings from holds) in
+   * ONE statement. Each group is atomic on its own and idempotent per leg key; a refused group
+   * (insufficient funds, missing account, closed hold, key reused for another movement) posts
+   * nothing and comes back as `{ ok: false, error }` without failing its neighbours. In `tx`
+   * the postings commit with the caller's transaction (after-commit events then); without one
+   * the statement autocommits. Input that is malformed (non-positive amount, same account,
+   * over-long key) throws before anything is sent.
+   */
+  async postMany(groups: PostItem[][], tx?: Tx | null): Promise<PostOutcome[]> {
+    groups.forEach((g) => g.forEach((i) => this.checkItem(i)));
+    if (!groups.length) return [];
+    if (tx) return this.runBatch(tx, groups);
+    const exec = new AutoCommit(this.ds);
+    const out = await this.runBatch(exec, groups);
+    await exec.flush();
+    return out;
+  }
+
+  /** Queues a group for the next batch statement. */
+  private submit(group: PostItem[]): Promise<TransferRecord[]> {
+    return new Promise<TransferRecord[]>((resolve, reject) => {
+      this.waiting.push({ group, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump() {
+    const { batchMax, batchConcurrency } = this.config.ledger;
+    while (this.inFlight < batchConcurrency && this.waiting.length) {
+      let legs = 0;
+      let n = 0;
+      while (n < this.waiting.length && (n === 0 || legs + this.waiting[n].group.length <= batchMax)) legs += this.waiting[n++].group.length;
+      const batch = this.waiting.splice(0, n);
+      this.inFlight += 1;
+      void this.send(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  /** One autocommitted batch statement for the waiting groups; each caller gets its own result or error. */
+  private async send(batch: Waiting[]): Promise<void> {
+    const exec = new AutoCommit(this.ds);
+    let outcomes: PostOutcome[];
+    try {
+      outcomes = await this.runBatch(exec, batch.map((w) => w.group));
+    } catch (e) {
+      if (batch.length === 1) return batch[0].reject(e);
+      // The statement failed as a whole (refusals come back per item, so this is unexpected: a
+      // lost connection, a deadlock): nothing of it committed. Each group runs again on its own,
+      // so one cause never decides its neighbours' fate.
+      this.batchStats.fallbacks += 1;
+      for (const w of batch) await this.send([w]);
+      return;
+    }
+    await exec.flush();
+    outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.transfers) : batch[i].reject(o.error)));
+  }
+
+  private async runBatch(exec: Executor, groups: PostItem[][]): Promise<PostOutcome[]> {
+    const items: BatchItemJson[] = [];
+    groups.forEach((g, gi) => g.forEach((it) => items.push(toBatchItem(it, gi))));
+    this.batchStats.statements += 1;
+    this.batchStats.legs += items.length;
+    this.batchStats.groups += groups.length;
+    const rows = await this.repo.postBatch(exec, items);
+    if (rows.length !== items.length) throw new Error(`ledger_post_batch returned ${rows.length} rows for ${items.length} items`);
+    let at = 0;
+    return groups.map((g) => {
+      const mine = rows.slice(at, at + g.length);
+      at += g.length;
+      const failed = mine.find((r) => r.o_err && r.o_err !== 'linked');
+      if (failed) return { ok: false as const, error: this.batchError(failed, g[mine.indexOf(failed)]) };
+      const transfers = mine.map((r, i) => {
+        const t = this.batchRecord(r, g[i], i > 0 ? mine[i - 1].o_id : null);
+        if (!t.replayed) exec.afterCommit(() => this.events.transferred(t, r.o_debit_user, r.o_credit_user));
+        return t;
+      });
+      return { ok: true as const, transfers };
+    });
+  }
+
+  private batchRecord(r: BatchRow, item: PostItem, previousId: string | null): TransferRecord {
+    return {
+      id: r.o_id!,
+      kind: item.kind,
+      asset: item.asset,
+      amount: item.amount,
+      debitAccountId: r.o_debit!,
+      creditAccountId: r.o_credit!,
+      reference: item.referencePrevious && previousId ? previousId : (item.reference ?? null),
+      metadata: item.metadata ?? null,
+      createdAt: new Date(r.o_created!),
+      replayed: r.o_replayed,
+      userIds: [r.o_debit_user, r.o_credit_user].filter((x): x is string => !!x),
+    };
+  }
+
+  private batchError(r: BatchRow, item: PostItem): Error {
+    switch (r.o_err) {
+      case 'insufficient_funds':
+        return new InsufficientFundsError(item.asset, item.amount);
+      case 'account_not_found':
+        return notFound('Account not found');
+      case 'hold_not_found':
+        return notFound('Hold not found');
+      case 'hold_posted':
+      case 'hold_voided':
+        return conflict(`Hold is already ${r.o_err.slice(5)}`);
+      case 'hold_exceeded':
+        return conflict(`Cannot post ${formatAmount(item.amount, item.asset)}: more than remains held`);
+      case 'asset_mismatch':
+        return badRequest('The hold is in another asset');
+      case 'same_account':
+        return badRequest('A hold cannot be posted to its own account');
+      case 'key_reused':
+        return conflict('Idempotency key was already used for a different movement');
+      default:
+        return new Error(`ledger_post_batch: unknown refusal ${r.o_err}`);
+    }
   }
 
   private async post(
@@ -119,8 +308,22 @@ export class LedgerService {
   // -------------------------------------------------------------------- holds
 
   /** Reserves `amount` of the account's available balance (a pending transfer). */
-  hold(input: HoldInput, tx?: Tx | null): Promise<HoldRecord> {
+  async hold(input: HoldInput, tx?: Tx | null): Promise<HoldRecord> {
     this.checkAmount(input.amount);
+    if (this.batching) {
+      // One statement (ledger_hold) instead of three round trips.
+      if (input.key.length > MAX_KEY) throw badRequest(`A ledger key is 1-${MAX_KEY} characters`);
+      const exec: Executor = tx ?? new AutoCommit(this.ds);
+      const r = await this.repo.holdOnce(exec, input.key, input.kind, accountSpec(input.account, input.asset), input.asset, input.amount, input.reference ?? null);
+      if (r.err === 'insufficient_funds') throw new InsufficientFundsError(input.asset, input.amount);
+      if (r.err === 'key_reused') throw conflict('Idempotency key was already used for a different hold');
+      if (r.err === 'account_not_found') throw notFound('Account not found');
+      if (r.err || !r.row) throw new Error(`ledger_hold: unknown refusal ${r.err}`);
+      const row = r.row;
+      if (!r.replayed && row.user_id) exec.afterCommit(() => this.events.balancesChanged([row.user_id!]));
+      if (exec instanceof AutoCommit) await exec.flush();
+      return toHoldRecord(row, r.replayed);
+    }
     return inTransaction(this.ds, tx, async (t) => {
       const [account] = await this.repo.ensureAccounts(t, [input.account], input.asset);
       const inserted = await this.repo.insertHold(t, input.key, account.id, input.asset, input.amount, input.kind, input.reference ?? null);
@@ -283,6 +486,22 @@ export class LedgerService {
     }
   }
 
+  private checkTransfer(input: TransferInput) {
+    this.checkAmount(input.amount);
+    if (accountKey(input.from, input.asset) === accountKey(input.to, input.asset)) {
+      throw badRequest('A transfer needs two different accounts');
+    }
+  }
+
+  /** What a batch item must satisfy before it is sent (the columns' bounds: a violation would abort the whole statement). */
+  private checkItem(item: PostItem) {
+    if ('holdId' in item) this.checkAmount(item.amount);
+    else this.checkTransfer(item);
+    if (!item.key || item.key.length > MAX_KEY) throw badRequest(`A ledger key is 1-${MAX_KEY} characters`);
+    if (!item.kind || item.kind.length > MAX_KIND) throw badRequest(`A ledger kind is 1-${MAX_KIND} characters`);
+    if (item.reference && item.reference.length > MAX_REFERENCE) throw badRequest(`A ledger reference is at most ${MAX_REFERENCE} characters`);
+  }
+
   private async replayTransfer(
     t: Executor,
     key: string,
@@ -301,4 +520,11 @@ export class LedgerService {
     if (!row) throw notFound('Hold not found');
     return row;
   }
+}
+
+function toBatchItem(it: PostItem, g: number): BatchItemJson {
+  const base = { g, k: it.key, t: it.kind, a: it.asset, m: it.amount.toString(), r: it.reference ?? null, x: it.metadata ?? null };
+  const rp = it.referencePrevious ? { rp: 1 as const } : {};
+  if ('holdId' in it) return { ...base, ...rp, c: accountSpec(it.to, it.asset), h: it.holdId, f: !!it.final };
+  return { ...base, ...rp, d: accountSpec(it.from, it.asset), c: accountSpec(it.to, it.asset) };
 }

@@ -79,3 +79,17 @@ export interface Balance {
   held: bigint;
   total: bigint;
 }
+
+/** A posting from a hold inside a batch (`LedgerService.postMany`): as PostHoldInput, plus the hold's asset (checked). */
+export interface PostHoldItem extends PostHoldInput {
+  asset: AssetSymbol;
+}
+
+/**
+ * One leg of a batch: a plain transfer, or a posting from a hold. In a linked group a leg may
+ * take the previous leg's transfer id as its reference (`referencePrevious`: a fee names its transfer).
+ */
+export type PostItem = (TransferInput | PostHoldItem) & { referencePrevious?: boolean };
+
+/** What one linked group of a batch came to: its transfers (in leg order), or the error that refused it (nothing of it posted). */
+export type PostOutcome = { ok: true; transfers: TransferRecord[] } | { ok: false; error: Error };

@@ -137,29 +137,40 @@ export class RewardPayouts implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(await this.repo.lockQueued(tx, rewardId))) return null;
       let rows = await this.repo.markBatchPaid(tx, rewardId, max - 1);
       sized(rows.length);
-      if (rows.length > 1) {
+      const batching = this.ledger.batching;
+      if (rows.length > 1 && !batching) {
         // Lock the users' accounts in the ledger's own order (by account id), as a single
         // transfer does, so a batch never crosses a concurrent wallet transfer between two of them.
+        // (The batch statement locks every account it touches in that order itself.)
         rows = await this.ledger.inLockOrder(rows, (r) => r.user_id, REWARD_ASSET, tx);
       }
       // Payout transactions of all instances take turns from here (they all need the pool row):
       // a batch holding the pool and another payout holding a user account it needs would
       // otherwise deadlock. Held only for the ledger statements and the COMMIT.
       await this.repo.takePayoutTurn(tx);
+      const movement = (row: PaidRow) => ({
+        key: payoutKey(row.id),
+        kind: PAYOUT_KIND,
+        from: REWARDS_POOL,
+        to: { userId: row.user_id },
+        asset: REWARD_ASSET,
+        amount: big(row.amount),
+        reference: row.id,
+        metadata: { action: row.action, targetId: row.target_id },
+      });
+      if (batching) {
+        // Every payout of the batch in ONE ledger statement (ledger_post_batch). A payout the
+        // ledger refuses (the pool ran dry) fails the transaction, as before: the rewards marked
+        // paid above roll back with it and the job's own reward is retried alone.
+        const outcomes = await this.ledger.postMany(rows.map((row) => [movement(row)]), tx);
+        outcomes.forEach((o, i) => {
+          if (!o.ok) throw o.error;
+          if (!o.transfers[0].replayed) tx.afterCommit(() => this.announce(rows[i]));
+        });
+        return rows;
+      }
       for (const row of rows) {
-        const t = await this.ledger.transfer(
-          {
-            key: payoutKey(row.id),
-            kind: PAYOUT_KIND,
-            from: REWARDS_POOL,
-            to: { userId: row.user_id },
-            asset: REWARD_ASSET,
-            amount: big(row.amount),
-            reference: row.id,
-            metadata: { action: row.action, targetId: row.target_id },
-          },
-          tx,
-        );
+        const t = await this.ledger.transfer(movement(row), tx);
         if (!t.replayed) tx.afterCommit(() => this.announce(row));
       }
       return rows;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import type { AssetSymbol } from '../ledger/assets';
 import { InsufficientFundsError, LedgerService } from '../ledger/ledger.service';
+import type { PostItem } from '../ledger/ledger.types';
 import { feeFor, formatAmount } from '../ledger/money';
 import type { MatchResult } from './engine/matching-engine';
 import { formatPrice, fromLots, fromTicks, quoteAmount, toTicks } from './trading.math';
@@ -77,6 +78,15 @@ export class TradingSettlement {
     const bps = this.config.fees.tradingBps;
     const now = new Date();
     const trades: TradeInsert[] = [];
+    // With LEDGER_GROUP_COMMIT every posting of this taker's fills goes in ONE ledger statement
+    // after the loop (in order: a hold posted by several fills is checked fill by fill); without
+    // it, each fill's postings are their own round trips, as before.
+    const batched: PostItem[] = [];
+    const post = async (item: PostItem) => {
+      if (this.ledger.batching) batched.push(item);
+      else if ('holdId' in item) await this.ledger.postHold(item, tx);
+      else await this.ledger.transfer(item, tx);
+    };
 
     for (let i = 0; i < res.fills.length; i++) {
       const f = res.fills[i];
@@ -91,27 +101,35 @@ export class TradingSettlement {
         taker.side === 'buy' ? [taker, maker, takerFinal, makerFinal] : [maker, taker, makerFinal, takerFinal];
       const tradeId = randomUUID();
       const meta = { pairId: pair.id, price: formatPrice(price, pair), quantity: formatAmount(qty, pair.base) };
-      await this.ledger.postHold(
-        { key: `trade:${tradeId}:base`, holdId: seller.holdId!, amount: qty, to: { userId: buyer.userId }, kind: 'trade', final: sellerFinal, reference: tradeId, metadata: { ...meta, orderId: seller.id, side: 'sell' } },
-        tx,
-      );
-      await this.ledger.postHold(
-        { key: `trade:${tradeId}:quote`, holdId: buyer.holdId!, amount: quote, to: { userId: seller.userId }, kind: 'trade', final: buyerFinal, reference: tradeId, metadata: { ...meta, orderId: buyer.id, side: 'buy' } },
-        tx,
-      );
+      await post({
+        key: `trade:${tradeId}:base`,
+        holdId: seller.holdId!,
+        asset: pair.base,
+        amount: qty,
+        to: { userId: buyer.userId },
+        kind: 'trade',
+        final: sellerFinal,
+        reference: tradeId,
+        metadata: { ...meta, orderId: seller.id, side: 'sell' },
+      });
+      await post({
+        key: `trade:${tradeId}:quote`,
+        holdId: buyer.holdId!,
+        asset: pair.quote,
+        amount: quote,
+        to: { userId: seller.userId },
+        kind: 'trade',
+        final: buyerFinal,
+        reference: tradeId,
+        metadata: { ...meta, orderId: buyer.id, side: 'buy' },
+      });
       const buyerFee = feeFor(qty, bps);
       const sellerFee = feeFor(quote, bps);
       if (buyerFee > 0n) {
-        await this.ledger.transfer(
-          { key: `trade:${tradeId}:fee:buyer`, kind: 'trading_fee', from: { userId: buyer.userId }, to: { system: 'fees' }, asset: pair.base, amount: buyerFee, reference: tradeId },
-          tx,
-        );
+        await post({ key: `trade:${tradeId}:fee:buyer`, kind: 'trading_fee', from: { userId: buyer.userId }, to: { system: 'fees' }, asset: pair.base, amount: buyerFee, reference: tradeId });
       }
       if (sellerFee > 0n) {
-        await this.ledger.transfer(
-          { key: `trade:${tradeId}:fee:seller`, kind: 'trading_fee', from: { userId: seller.userId }, to: { system: 'fees' }, asset: pair.quote, amount: sellerFee, reference: tradeId },
-          tx,
-        );
+        await post({ key: `trade:${tradeId}:fee:seller`, kind: 'trading_fee', from: { userId: seller.userId }, to: { system: 'fees' }, asset: pair.quote, amount: sellerFee, reference: tradeId });
       }
       buyer.fill(qty, price, quote, buyerFee);
       seller.fill(qty, price, quote, sellerFee);
@@ -127,6 +145,11 @@ export class TradingSettlement {
         side: taker.side,
         at: now.toISOString(),
       });
+    }
+
+    if (batched.length) {
+      // Any refusal fails the write (the pair writer's transaction rolls back and the order is refused or retried alone).
+      for (const o of await this.ledger.postMany(batched.map((item) => [item]), tx)) if (!o.ok) throw o.error;
     }
 
     if (res.rested) {

@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
-import { pgCode, withTransaction } from '../../core/database/transaction';
-import { badRequest, notFound } from '../../core/http/domain-error';
+import { pgCode } from '../../core/database/transaction';
+import { DomainError, badRequest, notFound } from '../../core/http/domain-error';
 import { Page, decodeCursor, parseLimit, toPage } from '../../core/http/pagination';
 import { AssetSymbol, isAssetSymbol } from '../ledger/assets';
 import { feeFor, formatAmount, parseAmount } from '../ledger/money';
@@ -47,7 +45,6 @@ function asset(raw: string): AssetSymbol {
 @Injectable()
 export class WalletService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly ledger: LedgerService,
     private readonly users: UsersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -100,19 +97,19 @@ export class WalletService {
     try {
       main =
         fee === 0n
-          ? // One movement: a single atomic statement, no transaction round trips.
+          ? // One movement: a single atomic statement (shared with concurrent transfers under group commit).
             await this.ledger.transfer(input)
-          : await withTransaction(this.ds, async (tx) => {
-              const t = await this.ledger.transfer(input, tx);
-              await this.ledger.transfer(
-                { key: `${key}:fee`, kind: 'fee', from: { userId: fromUserId }, to: { system: 'fees' }, asset: a, amount: fee, reference: t.id },
-                tx,
-              );
-              return t;
-            });
+          : // A linked group: the transfer and its fee (which names the transfer) commit together or not at all.
+            (
+              await this.ledger.transferLinked([
+                input,
+                { key: `${key}:fee`, kind: 'fee', from: { userId: fromUserId }, to: { system: 'fees' }, asset: a, amount: fee, referencePrevious: true },
+              ])
+            )[0];
     } catch (e) {
-      // The recipient's account is created on first use; a missing user fails its foreign key.
-      if (pgCode(e) === '23503') throw notFound('Recipient not found');
+      // The recipient's account is created on first use; a missing user has none (the batch
+      // path says so; the one-statement path fails the account's foreign key).
+      if (pgCode(e) === '23503' || (e instanceof DomainError && e.code === 'NOT_FOUND')) throw notFound('Recipient not found');
       throw e;
     }
     return {
