@@ -4,13 +4,9 @@ import cluster from 'node:cluster';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createApp } from './bootstrap';
 import { planProcesses, ProcessPlan, runPrimary, serveHandedConnections, tellPrimary } from './cluster';
-import { drainInstance } from './core/shutdown';
 import { AppConfig, loadConfig } from './core/config/config';
 import { ConfigError } from './core/config/env-reader';
-import { startEmbeddedPostgres } from './core/database/embedded-postgres';
-import { RealtimePublisher } from './core/realtime/realtime.publisher';
 import { ensureLocalRedis, EmbeddedSetupError } from './core/redis/local-redis';
 
 /**
@@ -63,6 +59,13 @@ async function primary(config: AppConfig, plan: ProcessPlan) {
 
 /** One whole instance: this process alone, or a cluster worker (`plan` given). */
 async function instance(config: AppConfig, plan: ProcessPlan | null) {
+  // Loaded here, not at the top: the primary never builds the application and need not load it.
+  const [{ createApp }, { drainInstance }, { startEmbeddedPostgres }, { RealtimePublisher }] = await Promise.all([
+    import('./bootstrap'),
+    import('./core/shutdown'),
+    import('./core/database/embedded-postgres'),
+    import('./core/realtime/realtime.publisher'),
+  ]);
   const log = new Logger(cluster.isWorker ? `Worker ${cluster.worker!.id}` : 'Boot');
   const cleanups: (() => Promise<void>)[] = [];
   const logger = { log: (m: string) => log.log(m), warn: (m: string) => log.warn(m) };

@@ -211,6 +211,14 @@ describe('production start: node dist/main.js with WEB_CONCURRENCY=2', () => {
     expect(got.data.messageAdded.senderId).toBe(alice.id);
   }, 60_000);
 
+  it('sign-out everywhere on one worker refuses the next request on the other (each caches the session check)', async () => {
+    const u = await register();
+    // Requests alternate between the workers (one connection each): both have the session cached.
+    for (let i = 0; i < 4; i++) await http(app.url).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(200);
+    await http(app.url).post('/api/auth/logout-all').set('authorization', `Bearer ${u.token}`).expect(204);
+    for (let i = 0; i < 4; i++) await http(app.url).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(401);
+  });
+
   it('a killed worker is replaced and the cluster keeps serving', async () => {
     const ready = () => logLines(app.output()).filter((l) => /Worker \d+ \(pid \d+\) ready/.test(l.msg ?? ''));
     const before = ready();

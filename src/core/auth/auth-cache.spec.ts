@@ -1,8 +1,8 @@
 import { AuthCache } from './auth-cache';
+import type { SessionEvent } from './session-events';
 
 describe('AuthCache (local answers to the per-request session checks)', () => {
-  const roles = (userId: string, tokenVersion: number) =>
-    ({ type: 'roles-changed', userId, roles: ['user'], tokenVersion, reason: 'r' }) as const;
+  const roles = (userId: string, tokenVersion: number): SessionEvent => ({ type: 'roles-changed', userId, roles: ['user'], tokenVersion, reason: 'r' });
 
   it('answers only when both the session and the version are known, and only while the channel is live', () => {
     let live = true;
@@ -54,11 +54,13 @@ describe('AuthCache (local answers to the per-request session checks)', () => {
     expect(c.get('s1', 'u1')).toBeUndefined();
   });
 
-  it('entries expire after the TTL; a TTL of 0 turns the cache off', async () => {
-    const c = new AuthCache(30, () => true);
+  it('entries expire after the TTL; a TTL of 0 turns the cache off', () => {
+    let now = 1000;
+    const c = new AuthCache(2000, () => true, { now: () => now });
     c.store(c.mark(), 's1', false, 'u1', 1);
+    now += 1999;
     expect(c.get('s1', 'u1')).toBeDefined();
-    await new Promise((r) => setTimeout(r, 60));
+    now += 2;
     expect(c.get('s1', 'u1')).toBeUndefined();
     const off = new AuthCache(0, () => true);
     off.store(off.mark(), 's1', false, 'u1', 1);

@@ -29,10 +29,13 @@ export class AuthCache {
   constructor(
     readonly ttlMs: number,
     private readonly live: () => boolean,
+    /** The clock entries expire by (tests pass their own). */
+    clock: { now(): number } = performance,
   ) {
     // lru-cache: bounded size and per-entry TTL, checked on read (no timers).
-    this.revoked = ttlMs > 0 ? new LRUCache({ max: MAX_ENTRIES, ttl: ttlMs }) : null;
-    this.versions = ttlMs > 0 ? new LRUCache({ max: MAX_ENTRIES, ttl: ttlMs }) : null;
+    const opts = { max: MAX_ENTRIES, ttl: ttlMs, ttlResolution: 0, perf: clock };
+    this.revoked = ttlMs > 0 ? new LRUCache<string, boolean>(opts) : null;
+    this.versions = ttlMs > 0 ? new LRUCache<string, number>(opts) : null;
   }
 
   get enabled(): boolean {
