@@ -133,8 +133,14 @@ async function instance(config: AppConfig, plan: ProcessPlan | null) {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  // A worker whose primary is gone (killed) has nobody to route to it or restart it: it drains.
-  if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary gone'));
+  // The primary is gone only when it was killed (it outlives its workers otherwise): the instance
+  // crashed, and its workers go with it at once, as one process would (freeing the port for a restart).
+  if (cluster.isWorker)
+    process.on('disconnect', () => {
+      if (closing) return;
+      process.stderr.write(`Worker ${cluster.worker!.id}: primary process gone; exiting\n`);
+      process.exit(1);
+    });
 }
 
 main().catch((e) => {
