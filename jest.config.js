@@ -20,6 +20,10 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      // @fastify/static 10 (used by @bull-board/fastify) requires the ESM-only content-disposition 3;
+      // Node >= 20.19 loads it natively but Jest's CommonJS runtime cannot. Only its download()
+      // uses it, never called here: the CommonJS copy at the top level stands in under Jest.
+      moduleNameMapper: { '^content-disposition$': '<rootDir>/node_modules/content-disposition' },
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
     },

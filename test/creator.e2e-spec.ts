@@ -90,8 +90,9 @@ describe('creator: follows and tips', () => {
     expect(rewards).toHaveLength(1);
     await eventually(async () => (await ds.query(`SELECT status FROM rewards WHERE id = $1`, [rewards[0].id]))[0].status === 'paid', { timeoutMs: 10_000 });
     expect((await balanceOf(a, fan, 'SOFT')).total).toBe('0.20000000');
-    const rule = await http(a).post('/api/rewards/trigger').set(auth(fan)).send({ action: 'follow', targetId: creator.id }).expect(202);
-    expect(rule.body.status).toBe('duplicate');
+    // The follow reward is the server's to grant: claiming it directly is refused, followed or not.
+    const claim = await http(a).post('/api/rewards/trigger').set(auth(fan)).send({ action: 'follow', targetId: creator.id }).expect(400);
+    expect(claim.body.message).toMatch(/granted by the server/);
 
     // Follow history: +1, +1, -1, +1.
     const events = await ds.query(`SELECT delta FROM creator_follow_events WHERE creator_id = $1 ORDER BY id`, [creator.id]);

@@ -6,6 +6,7 @@ import { deposit } from './harness/money';
 import { verifyLedger } from '../src/modules/ledger/ledger-verifier';
 import { JobsService } from '../src/core/queue/jobs.service';
 import { OutboxService } from '../src/core/outbox/outbox.service';
+import { withTransaction } from '../src/core/database/transaction';
 
 /**
  * Issue 11, point 16: an escrow's notification is written in the escrow's own transaction (the
@@ -49,6 +50,51 @@ describe('transactional outbox', () => {
       .send({ buyerId: buyer.id, asset: 'BTC', amount: '0.01', fiatCurrency: 'USD', fiatAmount: '650.00', paymentMethod: 'SEPA', paymentWindowSeconds: 900 })
       .expect(422);
     expect((await ds.query(`SELECT count(*)::int AS n FROM outbox`))[0].n).toBe(before);
+  });
+
+  it('surfaces an entry that exhausted its attempts to operators, and lets an admin retry it once fixed', async () => {
+    const outbox = base.app.get(OutboxService);
+    const maxAttempts = 10; // OUTBOX_MAX_ATTEMPTS default
+    let healthy = false;
+    const delivered: string[] = [];
+    outbox.register<{ n: number }>('test.flaky_receiver', async (payload, meta) => {
+      if (!healthy) throw new Error('receiver is down');
+      delivered.push(`${meta.id}:${payload.n}`);
+    });
+    const id = (await withTransaction(ds, (tx) => outbox.add(tx, { kind: 'test.flaky_receiver', payload: { n: 7 } })))!;
+    const list = (state: string, token = admin.token) =>
+      http(base).get(`/api/admin/outbox?state=${state}`).set('authorization', `Bearer ${token}`);
+
+    for (let i = 0; i < maxAttempts; i++) await expect(outbox.deliver(id)).rejects.toThrow('receiver is down');
+    // Dead now: the sweep leaves it, operators see it (list, metric), and it is never run on its own again.
+    expect(await outbox.sweep(0)).toBe(0);
+    expect((await outbox.deliver(id)).delivered).toBe(false);
+    const dead = (await list('dead').expect(200)).body;
+    expect(dead).toEqual([
+      { id, kind: 'test.flaky_receiver', attempts: maxAttempts, lastError: 'receiver is down', createdAt: expect.any(String), deliveredAt: null, state: 'dead' },
+    ]);
+    expect((await list('pending').expect(200)).body.find((e: any) => e.id === id)).toBeUndefined();
+    const metrics = (await http(base).get('/metrics').set('authorization', `Bearer ${admin.token}`)).text;
+    expect(metrics).toMatch(/outbox_entries\{state="dead"\} 1/);
+
+    // Only admins; bad input is named.
+    const user = await registerUser(base);
+    await list('dead', user.token).expect(403);
+    expect(JSON.stringify((await list('lost').expect(400)).body.message)).toMatch(/state must be one of/);
+    await http(base).post(`/api/admin/outbox/${id}/retry`).set('authorization', `Bearer ${user.token}`).expect(403);
+    await http(base).post('/api/admin/outbox/not-a-uuid/retry').set('authorization', `Bearer ${admin.token}`).expect(400);
+    await http(base).post('/api/admin/outbox/00000000-0000-4000-8000-000000000000/retry').set('authorization', `Bearer ${admin.token}`).expect(404);
+
+    // Fixed, retried: attempts start over, it is delivered once, and a second retry is refused.
+    healthy = true;
+    const retried = (await http(base).post(`/api/admin/outbox/${id}/retry`).set('authorization', `Bearer ${admin.token}`).expect(202)).body;
+    expect(retried).toMatchObject({ id, attempts: 0, state: 'pending' });
+    expect(await outbox.deliver(id)).toEqual({ delivered: true }); // this instance runs no workers: deliver as the job would
+    expect(delivered).toEqual([`${id}:7`]);
+    expect((await list('delivered').expect(200)).body.find((e: any) => e.id === id)).toMatchObject({ state: 'delivered', lastError: null });
+    await http(base).post(`/api/admin/outbox/${id}/retry`).set('authorization', `Bearer ${admin.token}`).expect(409);
+    expect((await outbox.deliver(id)).delivered).toBe(false);
+    expect(delivered).toHaveLength(1);
   });
 
   it('delivers a notification committed by an instance that went away before sending it, exactly once', async () => {

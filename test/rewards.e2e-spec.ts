@@ -70,12 +70,15 @@ describe('rewards', () => {
         expect.objectContaining({ action: 'daily_login', dailyCap: 1, targetRequired: false }),
         expect.objectContaining({ action: 'watch_milestone', grantedBy: 'server' }),
         expect.objectContaining({ action: 'ad_view', grantedBy: 'server' }),
+        expect.objectContaining({ action: 'follow', grantedBy: 'server' }),
       ]),
     );
     const u = await registerUser(a);
     await http(a).post('/api/rewards/trigger').send({ action: 'like', targetId: 'p' }).expect(401);
     expect((await trigger(a, u, { action: 'teleport', targetId: 'x' }).expect(400)).body.message).toMatch(/Unknown action "teleport"/);
     expect((await trigger(a, u, { action: 'watch_milestone', targetId: 'x' }).expect(400)).body.message).toMatch(/granted by the server/);
+    // Paid when a follow is recorded (creator module), never on the client's word.
+    expect((await trigger(a, u, { action: 'follow', targetId: 'x' }).expect(400)).body.message).toMatch(/granted by the server/);
     expect((await trigger(a, u, { action: 'like' }).expect(400)).body.message).toMatch(/targetId is required/);
     expect(JSON.stringify((await trigger(a, u, { action: 'Like!' }).expect(400)).body.message)).toMatch(/action/);
     expect(JSON.stringify((await trigger(a, u, { action: 'like', targetId: 'with space' }).expect(400)).body.message)).toMatch(/targetId/);
@@ -193,31 +196,31 @@ describe('rewards', () => {
   });
 
   it('applies cooldowns atomically, and checks duplicate, disabled, cooldown, capped in that order', async () => {
-    await patchRule('follow', { cooldownSeconds: 60, dailyCap: 3 }).expect(200);
+    await patchRule('comment', { cooldownSeconds: 60, dailyCap: 3 }).expect(200);
     const u = await registerUser(a);
-    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => trigger(i % 2 ? b : a, u, { action: 'follow', targetId: `creator-${i}` })));
+    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => trigger(i % 2 ? b : a, u, { action: 'comment', targetId: `creator-${i}` })));
     const queued = burst.filter((r) => r.body.status === 'queued');
     const cooling = burst.filter((r) => r.body.status === 'cooldown');
     expect(queued).toHaveLength(1);
     expect(cooling).toHaveLength(9);
-    expect(cooling[0].body).toMatchObject({ rewardId: null, amount: '0.00000000', reason: expect.stringMatching(/^Wait \d+ s before the next follow reward/) });
+    expect(cooling[0].body).toMatchObject({ rewardId: null, amount: '0.00000000', reason: expect.stringMatching(/^Wait \d+ s before the next comment reward/) });
     expect(cooling[0].body.retryAfterSeconds).toBeGreaterThan(0);
     expect(cooling[0].body.retryAfterSeconds).toBeLessThanOrEqual(60);
     const rewardedTarget = `creator-${burst.indexOf(queued[0])}`;
 
-    await patchRule('follow', { enabled: false }).expect(200);
-    expect((await trigger(a, u, { action: 'follow', targetId: 'creator-new' }).expect(202)).body).toEqual({
+    await patchRule('comment', { enabled: false }).expect(200);
+    expect((await trigger(a, u, { action: 'comment', targetId: 'creator-new' }).expect(202)).body).toEqual({
       rewardId: null,
       status: 'disabled',
       amount: '0.00000000',
-      reason: 'Rewards for follow are disabled',
+      reason: 'Rewards for comment are disabled',
     });
-    expect((await trigger(a, u, { action: 'follow', targetId: rewardedTarget }).expect(202)).body.status).toBe('duplicate');
+    expect((await trigger(a, u, { action: 'comment', targetId: rewardedTarget }).expect(202)).body.status).toBe('duplicate');
 
-    await patchRule('follow', { enabled: true, cooldownSeconds: 0 }).expect(200);
-    expect((await trigger(a, u, { action: 'follow', targetId: 'creator-x' })).body.status).toBe('queued');
-    expect((await trigger(a, u, { action: 'follow', targetId: 'creator-y' })).body.status).toBe('queued');
-    expect((await trigger(a, u, { action: 'follow', targetId: 'creator-z' })).body.status).toBe('capped');
+    await patchRule('comment', { enabled: true, cooldownSeconds: 0 }).expect(200);
+    expect((await trigger(a, u, { action: 'comment', targetId: 'creator-x' })).body.status).toBe('queued');
+    expect((await trigger(a, u, { action: 'comment', targetId: 'creator-y' })).body.status).toBe('queued');
+    expect((await trigger(a, u, { action: 'comment', targetId: 'creator-z' })).body.status).toBe('capped');
 
     // A target-less action: the daily cap is the only limit.
     expect((await trigger(a, u, { action: 'daily_login' })).body.status).toBe('queued');

@@ -134,6 +134,21 @@ describe('wallet and ledger (REST, sockets, GraphQL)', () => {
     await transfer(t, u, body, 'bad key with spaces').expect(400);
   });
 
+  it('finds a recipient by username (any case, optional @): id and username only', async () => {
+    const me = await registerUser(t);
+    const them = await registerUser(t);
+    const find = (name: string, token: string | null = me.token) => {
+      const r = http(t).get(`/api/users/by-username/${encodeURIComponent(name)}`);
+      return token ? r.set('authorization', `Bearer ${token}`) : r;
+    };
+    expect((await find(them.username).expect(200)).body).toEqual({ id: them.id, username: them.username });
+    expect((await find(`@${them.username.toUpperCase()}`).expect(200)).body).toEqual({ id: them.id, username: them.username });
+    expect((await find('nobody_here_123').expect(404)).body.message).toBe('No user named nobody_here_123');
+    expect((await find('a b').expect(400)).body.message).toMatch(/username must be 3-32/);
+    expect((await find('x'.repeat(33)).expect(400)).body.message).toMatch(/username must be 3-32/);
+    await find(them.username, null).expect(401);
+  });
+
   it('serves wallets only to their owner or an admin', async () => {
     const alice = await registerUser(t);
     const bob = await registerUser(t);

@@ -3,7 +3,7 @@
  * `send_message` → `message_received` with a message of the same shape to the room, ack the
  * sender) with no authentication, no validation, no database and no rate limit.
  * With `--redis <url>` it uses the Redis adapter, as the app does (a context row).
- * Prints `LISTENING <port>` when ready.
+ * `--port N` listens on that port (default: any free one). Prints `LISTENING <port>` when ready.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -43,7 +43,8 @@ async function main() {
       ack?.({ ok: true, data: message });
     });
   });
-  httpServer.listen(0, '127.0.0.1', () => {
+  const portAt = process.argv.indexOf('--port');
+  httpServer.listen(portAt > 0 ? Number(process.argv[portAt + 1]) : 0, '127.0.0.1', () => {
     process.stdout.write(`LISTENING ${(httpServer.address() as { port: number }).port}\n`);
   });
   process.on('SIGTERM', () => {

@@ -14,7 +14,10 @@
  *            --only bare|bare-redis|app-sio|app-gql, --hold --start-rate N (one long step, for profiling;
  *            BENCH_APP_NODE_ARGS="--cpu-prof" passes node flags to the app)
  *
- * Server processes get BENCH_SERVER_NODE_ARGS (default --max-semi-space-size=64, all alike).
+ * Server processes are started as users start them, with no extra node flags (the app's entry sets
+ * its own); BENCH_SERVER_NODE_ARGS adds flags to all of them alike, BENCH_APP_NODE_ARGS to the app only.
+ * The app's environment takes the lever switches, BENCH_APP_ENV and `--env KEY=VALUE` (bench/lib/app-env.ts);
+ * with WEB_CONCURRENCY > 1 the CPU column sums the whole process tree.
  * Loopback only; Postgres and Redis from BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL (default:
  * the local ones). Bounded: the whole run aborts after --max-minutes (default 12).
  */
@@ -22,12 +25,14 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { RawGqlWs, RawSocketIo, benchContent, percentile, pool } from './clients';
+import { appEnvOverrides } from '../lib/app-env';
+import { benchXpubs } from '../lib/xpub';
+import { killTree, treeCpuMs } from '../lib/procs';
 
 /**
  * Everything runs as plain compiled JavaScript, as `node dist/main.js` does in production:
@@ -36,10 +41,10 @@ import { RawGqlWs, RawSocketIo, benchContent, percentile, pool } from './clients
  * app (src/, migrations/) and this benchmark into a private temporary directory (no type
  * check, no writes to the repository) and re-runs itself from there.
  */
-const COMPILED = process.env.CHAT_BENCH_COMPILED === '1';
+const COMPILED = process.env.CHAT_BENCH_COMPILED === '1' || __filename.endsWith('.js');
 /** The tree the servers run from: the transpiled copy when compiled, else the repository. */
 const ROOT = resolve(__dirname, '..', '..');
-const REPO = process.env.CHAT_BENCH_REPO ?? ROOT;
+const REPO = process.env.CHAT_BENCH_REPO ?? process.env.BENCH_REPO ?? ROOT;
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -59,11 +64,12 @@ const P99_LIMIT_MS = 200;
 const START_RATE = arg('start-rate', 20); // messages per second, all rooms together
 const startedAt = Date.now();
 /**
- * Node flags for every server process (bare and app alike). A 64 MB young generation keeps
- * the short-lived per-delivery buffers out of the old space; with V8's default the app spends
- * 100-400 ms in Mark-Compact pauses under this load (see docs/BENCHMARKS.md).
+ * Extra node flags for every server process (bare and app alike); none by default: the app is
+ * started as `node dist/main.js` is, and its entry sets its own flags. (With V8's default young
+ * generation and no flags the app spent 100-400 ms in Mark-Compact pauses under this load: try
+ * BENCH_SERVER_NODE_ARGS=--max-semi-space-size=64 to compare, see docs/BENCHMARKS.md.)
  */
-const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 function checkBudget() {
   if (Date.now() - startedAt > MAX_MS) throw new Error(`benchmark exceeded its ${MAX_MS / 60_000} minute budget`);
@@ -72,7 +78,7 @@ function checkBudget() {
 // ------------------------------------------------------------------ processes
 
 const children = new Set<ChildProcess>();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+process.on('exit', () => children.forEach((c) => killTree(c.pid!, 'SIGKILL')));
 process.on('SIGINT', () => process.exit(130));
 
 function freePort(): Promise<number> {
@@ -105,9 +111,9 @@ function dbUrl(name: string) {
 async function stopChild(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
+  killTree(child.pid!, 'SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
+  killTree(child.pid!, 'SIGKILL');
   children.delete(child);
 }
 
@@ -135,7 +141,7 @@ async function startApp(): Promise<{ url: string; pid?: number; stop(): Promise<
   await adminQuery(`CREATE DATABASE "${db}"`);
   const port = await freePort();
   const nodeArgs = [...SERVER_NODE_ARGS, ...(process.env.BENCH_APP_NODE_ARGS ? process.env.BENCH_APP_NODE_ARGS.split(' ') : [])];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'src', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'main.js')], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH,
@@ -158,6 +164,8 @@ async function startApp(): Promise<{ url: string; pid?: number; stop(): Promise<
       PORT: String(port),
       HOST: '127.0.0.1',
       SERVE_CLIENT: 'false',
+      ...benchXpubs(),
+      ...appEnvOverrides(),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -203,25 +211,6 @@ async function api<T = any>(url: string, method: string, path: string, body?: un
 
 // ------------------------------------------------------------------ measurement
 
-/** CPU time (user + system, ms) a process has used so far; a noise-robust cost measure. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
 class Recorder {
   step = 0;
   lat: number[] = [];
@@ -253,7 +242,7 @@ interface StepResult {
 
 async function runStep(rec: Recorder, senders: Sender[], rate: number, receiversPerMessage: number, durationMs = STEP_MS, pid?: number): Promise<StepResult> {
   checkBudget();
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = pid ? treeCpuMs(pid) : NaN;
   rec.step += 1;
   rec.lat = [];
   const step = rec.step;
@@ -308,7 +297,7 @@ async function runStep(rec: Recorder, senders: Sender[], rate: number, receivers
     p99,
     ackErrors,
     ackP99: percentile(Float64Array.from(ackLat).sort(), 99, Math.max(0, sent - ackLat.length)),
-    cpuUsPerDelivery: lat.length ? ((cpuMs(pid) - cpuBefore) * 1000) / lat.length : NaN,
+    cpuUsPerDelivery: lat.length ? (((pid ? treeCpuMs(pid) : NaN) - cpuBefore) * 1000) / lat.length : NaN,
     ok: p99 <= P99_LIMIT_MS && ackErrors === 0,
   };
   rec.step += 1; // late deliveries of this step are ignored from here on
@@ -547,50 +536,30 @@ async function main() {
     console.log(`  ${t.label.padEnd(26)} ${b ? `${fmt(b.cpuUsPerDelivery, 1)} µs` : 'n/a'}`);
   }
   console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; elapsed ${Math.round((Date.now() - startedAt) / 1000)} s`);
+  const appGql = bestOf('app graphql-ws');
+  const result = {
+    when: new Date().toISOString(),
+    machine: machine(),
+    config: { rooms: ROOMS, perRoom: PER_ROOM, senders: SENDERS, stepSeconds: STEP_MS / 1000, serverNodeArgs: SERVER_NODE_ARGS, appEnv: appEnvOverrides() },
+    targets: targets.map((t) => ({ label: t.label, best: best(t), steps: t.steps })),
+    appSioVsBare: +(appSio / bareBest).toFixed(3),
+    gqlVsAppSio: +(appGql / appSio).toFixed(3),
+  };
+  mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(REPO, 'bench', 'results', 'chat-fanout.json'), JSON.stringify(result, null, 2));
 }
 
-function transpileTree(from: string, to: string) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ts = require('typescript') as typeof import('typescript');
-  for (const name of readdirSync(from)) {
-    const src = join(from, name);
-    if (statSync(src).isDirectory()) {
-      transpileTree(src, join(to, name));
-      continue;
-    }
-    if (!name.endsWith('.ts') || name.endsWith('.d.ts') || name.endsWith('.spec.ts')) continue;
-    const out = ts.transpileModule(readFileSync(src, 'utf8'), {
-      fileName: src,
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-        experimentalDecorators: true,
-        emitDecoratorMetadata: true,
-        resolveJsonModule: true,
-      },
-    });
-    mkdirSync(to, { recursive: true });
-    writeFileSync(join(to, name.replace(/\.ts$/, '.js')), out.outputText);
-  }
-}
-
+/** Under ts-node: build (bench/lib/build.js, shared with the other benchmarks) and re-run compiled. */
 async function compileAndRerun(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'softchat-chat-bench-'));
-  try {
-    const t0 = Date.now();
-    for (const part of ['src', 'migrations', join('bench', 'chat-fanout')]) transpileTree(join(ROOT, part), join(dir, part));
-    console.log(`transpiled the app and the benchmark into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const child = spawn(process.execPath, [join(dir, 'bench', 'chat-fanout', 'run.js'), ...process.argv.slice(2)], {
-      cwd: ROOT,
-      env: { ...process.env, CHAT_BENCH_COMPILED: '1', CHAT_BENCH_REPO: ROOT, NODE_PATH: join(ROOT, 'node_modules') },
-      stdio: 'inherit',
-    });
-    process.on('SIGINT', () => child.kill('SIGINT'));
-    return await new Promise<number>((ok) => child.once('exit', (code) => ok(code ?? 1)));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dir = (require('../lib/build.js') as { ensureBuild(): string }).ensureBuild();
+  const child = spawn(process.execPath, [join(dir, 'bench', 'chat-fanout', 'run.js'), ...process.argv.slice(2)], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_BUILD: dir, BENCH_REPO: ROOT },
+    stdio: 'inherit',
+  });
+  process.on('SIGINT', () => child.kill('SIGINT'));
+  return await new Promise<number>((ok) => child.once('exit', (code) => ok(code ?? 1)));
 }
 
 if (COMPILED) {
@@ -599,8 +568,6 @@ if (COMPILED) {
   setInterval(() => {
     if (process.ppid !== parent) {
       console.error('chat-fanout: launcher gone; stopping');
-      // The launcher would have removed the transpiled copy; do it here.
-      if (ROOT.startsWith(tmpdir()) && ROOT.includes('softchat-chat-bench-')) rmSync(ROOT, { recursive: true, force: true });
       process.exit(1);
     }
   }, 1000).unref();

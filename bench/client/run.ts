@@ -79,7 +79,7 @@ async function main() {
     const cdp = await context.newCDPSession(page);
     type Ev = { name: string; ph: string; ts: number; dur?: number; tid: number; pid: number; args?: { name?: string } };
     let events: Ev[] = [];
-    cdp.on('Tracing.dataCollected', (e: { value: Ev[] }) => events.push(...e.value));
+    cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as Ev[])));
     const startTrace = async () => {
       events = [];
       await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,toplevel,v8', transferMode: 'ReportEvents' });

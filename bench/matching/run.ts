@@ -22,7 +22,7 @@ const arg = (name: string, def: number) => {
 const COMMANDS = arg('commands', 300_000);
 const ROUNDS = arg('rounds', 5);
 const PREFILL = arg('prefill', 2_000);
-const ROOT = join(__dirname, '..', '..');
+const ROOT = process.env.BENCH_REPO ?? join(__dirname, '..', '..');
 
 type Cmd =
   | { k: 'limit'; id: string; side: 'buy' | 'sell'; price: number; qty: number; tif: 'GTC' | 'IOC' }

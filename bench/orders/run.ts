@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { io, Socket } from 'socket.io-client';
-import { ROOT, adminToken, api, dbUrl, machine, registerUsers, startApp, BenchUser } from '../lib/harness';
+import { ROOT, ledgerVerify, adminToken, api, dbUrl, machine, registerUsers, startApp, BenchUser } from '../lib/harness';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -152,9 +152,8 @@ async function main() {
     const books = await Promise.all(PAIRS.map((p) => api(app.url, 'GET', `/api/crypto/orderbook/${p.id}?depth=1`)));
     const crossed = books.filter((b: any) => b.bids.length && b.asks.length && Number(b.bids[0][0]) >= Number(b.asks[0][0])).map((b: any) => b.pairId);
     const resting = (await db.query(`SELECT count(*)::int AS n FROM trading_orders WHERE status IN ('open','partially_filled')`)).rows[0].n;
-    const check = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'scripts', 'ledger-verify.ts')], {
-      env: { ...process.env, DATABASE_URL: dbUrl(app.db) },
-    }).toString();
+    // scripts/ledger-verify from the same build; exits non-zero (and so throws here) on any breach.
+    const check = ledgerVerify(app.db);
 
     const summarize = (r: autocannon.Result) => ({
       perSecond: Math.round(r.requests.average),
@@ -184,7 +183,7 @@ async function main() {
       ratioFourPairsToTransfers: +(fourPairs.requests.average / transfers.requests.average).toFixed(2),
       restingOrdersAtEnd: resting,
       crossedBooks: crossed,
-      ledgerVerify: check.trim().split('\n').pop(),
+      ledgerVerify: check,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'orders.json'), JSON.stringify(result, null, 2));

@@ -32,7 +32,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { io, Socket } from 'socket.io-client';
-import { ROOT, REDIS_URL, adminToken, api, dbUrl, machine, registerUsers, startApp, BenchUser, RunningApp } from '../lib/harness';
+import { ROOT, REDIS_URL, ledgerVerify, adminToken, api, dbUrl, machine, registerUsers, startApp, BenchUser, RunningApp } from '../lib/harness';
 import { RawSocketIo, benchContent, pool } from '../chat-fanout/clients';
 
 const arg = (name: string, def: number) => {
@@ -330,15 +330,6 @@ async function measure(ctx: Ctx, queue: Queue, paidId: string, tag: string): Pro
   return { saturation: sat, fixedRate: fixed, lateness: lateP };
 }
 
-function ledgerVerify(db: string): string {
-  return execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'scripts', 'ledger-verify.ts')], {
-    env: { ...process.env, DATABASE_URL: dbUrl(db) },
-  })
-    .toString()
-    .trim()
-    .split('\n')
-    .pop()!;
-}
 
 async function main() {
   let redisVersion = '';

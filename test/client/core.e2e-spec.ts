@@ -118,10 +118,15 @@ test('wallet: a transfer from Bob updates the balance live; my transfer goes thr
   await usd.getByText('123.45').first().waitFor();
   await page.getByRole('table').getByText('+123.45').waitFor();
 
-  await page.getByLabel('Recipient user ID').fill(bob.id);
+  // A user id is refused for myself; a username is looked up and shown on the review.
+  await page.getByLabel('Recipient').fill(alice.id);
   await page.getByLabel('Amount', { exact: true }).fill('23.45');
   await page.getByRole('button', { name: 'Review transfer' }).click();
+  await page.getByRole('alert').getByText('You cannot send money to yourself.').waitFor();
+  await page.getByLabel('Recipient').fill(`@${bob.username.toUpperCase()}`);
+  await page.getByRole('button', { name: 'Review transfer' }).click();
   await page.getByRole('heading', { name: 'Confirm transfer' }).waitFor();
+  await page.getByText(bob.username, { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Confirm transfer' }).click();
   await usd.getByText('100.00').first().waitFor();
   const bal = await http(b.t).get(`/api/wallet/${alice.id}/balance`).set(auth(alice)).expect(200);

@@ -3,14 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import Redis from 'ioredis';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createApp } from '../../src/bootstrap';
+import { App, createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/core/config/config';
 import { TEST_PG_ADMIN_URL, TEST_REDIS_URL, dbUrl, templateDb, testDbPrefix } from './env';
 export { testDbPrefix };
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: App;
   config: AppConfig;
   /** http://127.0.0.1:PORT */
   url: string;

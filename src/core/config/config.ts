@@ -50,6 +50,12 @@ export interface AppConfig {
     wsMaxPayloadBytes: number;
     /** Operations (queries, mutations, subscriptions) running at once on one graphql-ws connection. */
     wsMaxOperations: number;
+    /**
+     * graphql-ws subscribers of one event with the same document, operation and variables (and,
+     * unless the subscription is marked shareable, the same viewer) share one execution and one
+     * serialised payload (core/graphql/shared-execution.ts). Off: graphql-ws's own per-subscriber path.
+     */
+    sharedExecution: boolean;
   };
   /** SIGTERM: how long in-flight requests and jobs may take before the process exits anyway. */
   shutdownTimeoutMs: number;
@@ -276,6 +282,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       playground: r.bool('GRAPHQL_PLAYGROUND', !isProduction),
       wsMaxPayloadBytes: r.int('GRAPHQL_WS_MAX_PAYLOAD_BYTES', 65_536, 4096, 10_485_760),
       wsMaxOperations: r.int('GRAPHQL_WS_MAX_OPERATIONS', 100, 1, 10_000),
+      sharedExecution: r.bool('GRAPHQL_SHARED_EXECUTION', true),
     },
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
     socketRecheckMs: r.int('SOCKET_RECHECK_MS', 1000, 0, 60_000),

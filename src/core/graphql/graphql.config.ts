@@ -1,13 +1,13 @@
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config';
 import type { AuthUser } from '../auth/auth-user';
 import { graphqlLimits } from './limits';
 
 export interface GqlContext {
-  req?: Request & { user?: AuthUser };
-  res?: Response;
+  req?: FastifyRequest & { user?: AuthUser };
+  res?: FastifyReply;
   /** Set for operations over graphql-ws (see ws-server.ts), re-checked before each one. */
   user?: AuthUser;
   /** The client's address for operations over graphql-ws (HTTP uses `req.ip`). */
@@ -36,7 +36,8 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limits.validationRules,
     plugins: limits.plugins,
-    context: ({ req, res }: { req: Request; res: Response }): GqlContext => ({ req: req as GqlContext['req'], res }),
+    // Apollo's Fastify integration calls the context function with (request, reply).
+    context: (request: FastifyRequest, reply: FastifyReply): GqlContext => ({ req: request as GqlContext['req'], res: reply }),
     formatError: (formatted, error) => {
       const original = (error as { originalError?: unknown })?.originalError;
       const code = formatted.extensions?.code;

@@ -11,7 +11,9 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { TokenService } from '../auth/token.service';
 import { DomainError } from '../http/domain-error';
 import { RedisService } from '../redis/redis.service';
+import { MetricsService } from '../observability/metrics.service';
 import { graphqlLimits, GraphqlLimits, parseAndValidate } from './limits';
+import { SharedExecution } from './shared-execution';
 import { WS_GOING_AWAY, WS_UNAUTHORIZED, WsConnection, WsConnections } from './ws-connections';
 import type { GqlContext } from './graphql.config';
 
@@ -37,6 +39,8 @@ type WsCtx = Context<Record<string, unknown> | undefined, Extra>;
  * - a per-user operation rate limit shared by all connections and instances (Redis);
  * - the same parse (token) and validation (depth, aliases, cost, directives, introspection)
  *   rules as Apollo on the HTTP path.
+ * Subscriptions are executed once per event and sharing key and serialised once
+ * (SharedExecution, GRAPHQL_SHARED_EXECUTION); none of the checks above runs per delivery.
  */
 @Injectable()
 export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -47,6 +51,8 @@ export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private wss?: WebSocketServer;
   private disposable?: { dispose(): Promise<void> | void };
   private http?: HttpServer;
+  /** Set at bootstrap when GRAPHQL_SHARED_EXECUTION is on. */
+  shared?: SharedExecution;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
 
   constructor(
@@ -56,6 +62,7 @@ export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly moduleRef: ModuleRef,
     redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     this.limits = graphqlLimits(config);
     this.limiter = new RateLimiterRedis({
@@ -70,13 +77,17 @@ export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap() {
     const schema = this.moduleRef.get(GraphQLSchemaHost, { strict: false }).schema;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.config.graphql.wsMaxPayloadBytes });
+    if (this.config.graphql.sharedExecution) {
+      this.shared = new SharedExecution(schema, this.metrics.registry, (m) => this.logger.warn(m));
+    }
     this.disposable = useServer(
       {
         schema,
         connectionInitWaitTimeout: 10_000,
         onConnect: (ctx: WsCtx) => this.onConnect(ctx),
-        onSubscribe: (ctx: WsCtx, id: string, payload: SubscribePayload) => this.onSubscribe(ctx, payload, schema),
+        onSubscribe: (ctx: WsCtx, id: string, payload: SubscribePayload) => this.onSubscribe(ctx, id, payload, schema),
         context: (ctx: WsCtx): GqlContext => ({ user: ctx.extra.conn?.user, ip: ctx.extra.conn?.ip }),
+        ...(this.shared ? { subscribe: this.shared.subscribe } : {}),
       },
       this.wss,
     );
@@ -126,7 +137,7 @@ export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async onSubscribe(ctx: WsCtx, payload: SubscribePayload, schema: ExecutionArgs['schema']) {
+  private async onSubscribe(ctx: WsCtx, id: string, payload: SubscribePayload, schema: ExecutionArgs['schema']) {
     // Counted before any await: operations that arrive together are all already registered
     // in ctx.subscriptions (this one included), and each must see only those before it.
     const max = this.config.graphql.wsMaxOperations;
@@ -152,12 +163,14 @@ export class GqlWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const checked = parseAndValidate(schema, payload.query, this.limits);
     if ('errors' in checked) return checked.errors;
-    return {
+    const args: ExecutionArgs = {
       schema,
       document: checked.document,
       operationName: payload.operationName ?? undefined,
       variableValues: payload.variables ?? undefined,
-    } satisfies ExecutionArgs;
+    };
+    this.shared?.register(args, { socket: conn.socket, id, query: payload.query });
+    return args;
   }
 
   /** The connection's session, token version and expiry, checked again before each operation. */

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { GqlContextType } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeError } from './error-normalizer';
 import { correlationIdOf } from './correlation';
 
@@ -31,18 +31,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
 
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<FastifyRequest>();
+    const res = ctx.getResponse<FastifyReply>();
     const correlationId = correlationIdOf(req);
     if (n.unexpected) {
-      this.logger.error({ err: exception, correlationId, path: req.originalUrl }, 'Unexpected error');
+      this.logger.error({ err: exception, correlationId, path: req.url }, 'Unexpected error');
     }
     sendError(res, n.statusCode, n.error, n.message, correlationId, n.retryAfterSeconds, n.details);
   }
 }
 
 export function sendError(
-  res: Response,
+  reply: FastifyReply,
   statusCode: number,
   error: string,
   message: string | string[],
@@ -50,9 +50,9 @@ export function sendError(
   retryAfterSeconds?: number,
   details?: Record<string, unknown>,
 ) {
-  if (res.headersSent) return;
-  if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
-  res.status(statusCode).json({
+  if (reply.sent) return;
+  if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+  reply.code(statusCode).send({
     statusCode,
     error,
     message,

@@ -58,6 +58,19 @@ function mk(statusCode: number, code: DomainErrorCode, message: string | string[
   return { statusCode, error: reasonPhrase(statusCode), code, message, unexpected: false, ...extra };
 }
 
+/**
+ * Fastify's body-parsing errors as body-parser's (`type`), so both read the same to clients.
+ * Applied before Nest's error handler, which would otherwise turn them into a bare HttpException.
+ */
+export function bodyParsingError(err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return Object.assign(new Error('Malformed JSON in request body'), { type: 'entity.parse.failed', status: 400 });
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Object.assign(new Error('Request body is too large'), { type: 'entity.too.large', status: 413 });
+  return err;
+}
+
 export function normalizeError(exception: unknown): NormalizedError {
   if (exception instanceof DomainError) {
     return mk(exception.status, exception.code, exception.messages ?? exception.message, {

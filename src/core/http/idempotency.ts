@@ -11,7 +11,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Observable, from, lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
@@ -32,9 +33,15 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-export function requestHash(req: Request): string {
+/** The request path without its query (what `req.baseUrl + req.path` gave under Express: stored hashes stay valid). */
+function pathOf(req: FastifyRequest): string {
+  const q = req.url.indexOf('?');
+  return q < 0 ? req.url : req.url.slice(0, q);
+}
+
+export function requestHash(req: FastifyRequest): string {
   return createHash('sha256')
-    .update(JSON.stringify([req.method, req.baseUrl + req.path, canonical(req.body ?? null)]))
+    .update(JSON.stringify([req.method, pathOf(req), canonical(req.body ?? null)]))
     .digest('hex');
 }
 
@@ -49,7 +56,7 @@ export function parseIdempotencyKey(raw: unknown, field = 'Idempotency-Key'): st
 }
 
 /** The validated `Idempotency-Key` header, or undefined when absent. */
-export function idempotencyKeyOf(req: Request): string | undefined {
+export function idempotencyKeyOf(req: { headers: IncomingHttpHeaders }): string | undefined {
   const raw = req.headers['idempotency-key'];
   return parseIdempotencyKey(Array.isArray(raw) ? raw[0] : raw);
 }
@@ -83,14 +90,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const scope = this.reflector.get<string>(SCOPE, ctx.getHandler());
-    const req = ctx.switchToHttp().getRequest<Request & { user?: AuthUser }>();
-    const res = ctx.switchToHttp().getResponse<Response>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const res = ctx.switchToHttp().getResponse<FastifyReply>();
     const key = idempotencyKeyOf(req);
     if (!scope || !key || !req.user) return next.handle();
     return from(this.run(scope, key, req, res, next, ctx.getHandler()));
   }
 
-  private async run(scope: string, key: string, req: Request & { user?: AuthUser }, res: Response, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
+  private async run(scope: string, key: string, req: FastifyRequest & { user?: AuthUser }, res: FastifyReply, next: CallHandler, handler: Function, attempt = 0): Promise<unknown> {
     const userId = req.user!.id;
     const hash = requestHash(req);
     const claimed = await this.ds.query(
@@ -116,7 +123,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         // Abandoned by a crashed instance: run again (the service's own key prevents a second movement).
         await this.ds.query(`UPDATE idempotency_keys SET created_at = now() WHERE user_id = $1 AND scope = $2 AND key = $3`, [userId, scope, key]);
       } else {
-        res.setHeader('Idempotent-Replayed', 'true');
+        res.header('Idempotent-Replayed', 'true');
         if (row.status_code >= 400) throw new HttpException(row.response, row.status_code);
         return row.response;
       }

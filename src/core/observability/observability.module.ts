@@ -1,9 +1,8 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MetricsService } from './metrics.service';
 import { MetricsController } from './metrics.controller';
 import { HealthController } from './health.controller';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
 
 @Global()
 @Module({
@@ -12,8 +11,5 @@ import { HttpMetricsMiddleware } from './http-metrics.middleware';
   providers: [MetricsService],
   exports: [MetricsService],
 })
-export class ObservabilityModule implements NestModule {
-  configure(consumer: MiddlewareConsumer) {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
-  }
-}
+/** The HTTP latency histogram is fed by Fastify hooks (http-metrics.ts, registered in bootstrap). */
+export class ObservabilityModule {}

@@ -1,9 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bullmq';
+import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { Executor } from '../database/transaction';
+import { conflict, notFound } from '../http/domain-error';
+import { MetricsService } from '../observability/metrics.service';
 import { JobHandler } from '../queue/job-handler.decorator';
 import { JobsService } from '../queue/jobs.service';
 
@@ -22,6 +25,20 @@ export type OutboxHandler<P = any> = (payload: P, meta: { id: string; kind: stri
 const CLAIM_SECONDS = 60;
 const SWEEP_BATCH = 500;
 
+type OutboxRow = { id: string; kind: string; attempts: number; last_error: string | null; created_at: Date; delivered_at: Date | null };
+
+/** An entry as operators see it (`GET /api/admin/outbox`). */
+export interface OutboxView {
+  id: string;
+  kind: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  /** `pending` (will be retried), `dead` (gave up after OUTBOX_MAX_ATTEMPTS), `delivered`. */
+  state: 'pending' | 'dead' | 'delivered';
+}
+
 /**
  * A transactional outbox. A side effect that must not be lost (a notification after an escrow
  * changed, a payment credited) is written with `add(tx, …)` in the SAME transaction as the state
@@ -30,6 +47,10 @@ const SWEEP_BATCH = 500;
  * every OUTBOX_SWEEP_INTERVAL_SECONDS) re-enqueues every undelivered entry. Delivery is at least
  * once; a claim (`claimed_until`) keeps two workers from running one entry at the same time, and
  * `delivered_at` makes a repeated job a no-op.
+ *
+ * An entry whose handler failed OUTBOX_MAX_ATTEMPTS times is *dead*: the sweep leaves it, an
+ * error is logged once, the `outbox_entries{state="dead"}` gauge counts it, and admins list and
+ * retry it (`GET /api/admin/outbox?state=dead`, `POST /api/admin/outbox/:id/retry`).
  */
 @Injectable()
 export class OutboxService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -41,7 +62,86 @@ export class OutboxService implements OnApplicationBootstrap, BeforeApplicationS
     @InjectDataSource() private readonly ds: DataSource,
     private readonly jobs: JobsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    const self = this;
+    // Read on scrape: one grouped count over the partial index of undelivered entries.
+    new Gauge({
+      name: 'outbox_entries',
+      help: 'Undelivered transactional-outbox entries: pending (will be retried) or dead (gave up, needs an operator)',
+      labelNames: ['state'],
+      registers: [metrics.registry],
+      collect: async function (this: Gauge) {
+        const counts = await self.undeliveredCounts().catch(() => null);
+        if (!counts) return;
+        this.set({ state: 'pending' }, counts.pending);
+        this.set({ state: 'dead' }, counts.dead);
+      },
+    });
+  }
+
+  /** Undelivered entries: pending (attempts left) and dead (none left). */
+  async undeliveredCounts(): Promise<{ pending: number; dead: number }> {
+    const [row] = await this.ds.query(
+      `SELECT count(*) FILTER (WHERE attempts < $1)::int AS pending, count(*) FILTER (WHERE attempts >= $1)::int AS dead
+       FROM outbox WHERE delivered_at IS NULL`,
+      [this.config.outbox.maxAttempts],
+    );
+    return { pending: row.pending, dead: row.dead };
+  }
+
+  /** Entries for operators, newest first: undelivered ones by state, or the latest delivered. */
+  async list(state: OutboxView['state'], limit: number): Promise<OutboxView[]> {
+    const max = this.config.outbox.maxAttempts;
+    const rows: OutboxRow[] =
+      state === 'delivered'
+        ? await this.ds.query(
+            `SELECT id, kind, attempts, last_error, created_at, delivered_at FROM outbox WHERE delivered_at IS NOT NULL
+             ORDER BY delivered_at DESC, id LIMIT $1`,
+            [limit],
+          )
+        : await this.ds.query(
+            `SELECT id, kind, attempts, last_error, created_at, delivered_at FROM outbox
+             WHERE delivered_at IS NULL AND ${state === 'dead' ? 'attempts >= $1' : 'attempts < $1'}
+             ORDER BY created_at DESC, id LIMIT $2`,
+            [max, limit],
+          );
+    return rows.map((r) => this.toView(r));
+  }
+
+  /**
+   * An operator's retry of an undelivered entry (after fixing what made it fail): its attempts
+   * start again from zero and it is enqueued now. Delivered entries are never run again (409).
+   */
+  async retry(id: string): Promise<OutboxView> {
+    const [row]: OutboxRow[] = await this.ds.query(
+      `WITH c AS (
+         UPDATE outbox SET attempts = 0, claimed_until = NULL WHERE id = $1 AND delivered_at IS NULL
+         RETURNING id, kind, attempts, last_error, created_at, delivered_at)
+       SELECT * FROM c`,
+      [id],
+    );
+    if (!row) {
+      const [exists] = await this.ds.query(`SELECT delivered_at FROM outbox WHERE id = $1`, [id]);
+      if (!exists) throw notFound('Outbox entry not found');
+      throw conflict('Outbox entry was already delivered');
+    }
+    // A new job id: the entry's first job may still sit in the failed set under `outbox-<id>`.
+    await this.jobs.add('outbox', 'deliver', { id }, { jobId: `outbox-${id}-retry-${Date.now()}` });
+    return this.toView(row);
+  }
+
+  private toView(r: OutboxRow): OutboxView {
+    return {
+      id: r.id,
+      kind: r.kind,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      createdAt: r.created_at.toISOString(),
+      deliveredAt: r.delivered_at?.toISOString() ?? null,
+      state: r.delivered_at ? 'delivered' : r.attempts >= this.config.outbox.maxAttempts ? 'dead' : 'pending',
+    };
+  }
 
   /** Registers the one handler of a kind (call from a provider's constructor or onModuleInit). */
   register<P>(kind: string, handler: OutboxHandler<P>): void {
@@ -119,18 +219,25 @@ export class OutboxService implements OnApplicationBootstrap, BeforeApplicationS
     const [row] = await this.ds.query(
       `WITH c AS (
          UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
-         WHERE id = $1 AND delivered_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+         WHERE id = $1 AND delivered_at IS NULL AND attempts < $3 AND (claimed_until IS NULL OR claimed_until < now())
          RETURNING id, kind, payload, attempts)
        SELECT * FROM c`,
-      [id, CLAIM_SECONDS],
+      [id, CLAIM_SECONDS, this.config.outbox.maxAttempts],
     );
-    if (!row) return { delivered: false, reason: 'delivered, claimed elsewhere, or unknown' };
+    if (!row) return { delivered: false, reason: 'delivered, claimed elsewhere, dead (no attempts left), or unknown' };
     const handler = this.handlers.get(row.kind);
     try {
       if (!handler) throw new Error(`no outbox handler for kind ${row.kind}`);
       await handler(row.payload, { id: row.id, kind: row.kind, attempts: row.attempts });
     } catch (e) {
-      await this.ds.query(`UPDATE outbox SET claimed_until = NULL, last_error = $2 WHERE id = $1`, [id, String((e as Error).message).slice(0, 300)]);
+      const message = String((e as Error).message).slice(0, 300);
+      await this.ds.query(`UPDATE outbox SET claimed_until = NULL, last_error = $2 WHERE id = $1`, [id, message]);
+      if (row.attempts >= this.config.outbox.maxAttempts) {
+        this.logger.error(
+          { outboxId: id, kind: row.kind, attempts: row.attempts, lastError: message },
+          `Outbox entry ${id} (${row.kind}) gave up after ${row.attempts} attempts; retry it with POST /api/admin/outbox/${id}/retry`,
+        );
+      }
       throw e; // BullMQ retries with backoff; the sweep picks it up after that
     }
     await this.ds.query(`UPDATE outbox SET delivered_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1`, [id]);

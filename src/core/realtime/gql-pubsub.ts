@@ -5,6 +5,12 @@ import { RedisService } from '../redis/redis.service';
 /**
  * GraphQL subscription PubSub on Redis: a publish on any instance reaches subscribers on all.
  * Topics are namespaced by REDIS_PREFIX.
+ *
+ * graphql-redis-subscriptions parses each Redis message once per instance and hands that one
+ * object to every subscriber's iterator (RedisPubSub.onMessage). Shared subscription execution
+ * (core/graphql/shared-execution.ts) relies on it: the event object is its cache key, so all
+ * subscribers of a topic share one execution per message (test/graphql-shared-execution.e2e-spec.ts
+ * counts the executions). Do not add a per-subscriber reviver/deserialiser step here.
  */
 @Injectable()
 export class GqlPubSub implements OnApplicationShutdown {

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Public } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { AuthService, ClientInfo } from './auth.service';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 
-export function clientInfo(req: Request): ClientInfo {
+export function clientInfo(req: FastifyRequest): ClientInfo {
   return { ip: req.ip ?? req.socket.remoteAddress ?? 'unknown', userAgent: req.headers['user-agent'] };
 }
 
@@ -16,21 +16,21 @@ export class AuthController {
   /** Sign-up and sign-in limits (by IP and account, on every transport) live in AuthService. */
   @Public()
   @Post('register')
-  register(@Body() dto: RegisterDto, @Req() req: Request) {
+  register(@Body() dto: RegisterDto, @Req() req: FastifyRequest) {
     return this.auth.register(dto, clientInfo(req));
   }
 
   @Public()
   @HttpCode(200)
   @Post('login')
-  login(@Body() dto: LoginDto, @Req() req: Request) {
+  login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(dto.email, dto.password, clientInfo(req));
   }
 
   @Public()
   @HttpCode(200)
   @Post('refresh')
-  refresh(@Body() dto: RefreshDto, @Req() req: Request) {
+  refresh(@Body() dto: RefreshDto, @Req() req: FastifyRequest) {
     return this.auth.refresh(dto.refreshToken, clientInfo(req));
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
@@ -22,7 +22,7 @@ export class BattlesController {
   @Roles('creator', 'admin')
   @Idempotent('battles.create')
   @Post()
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateBattleDto, @Req() req: Request) {
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateBattleDto, @Req() req: FastifyRequest) {
     return this.battles.create(user, dto, idempotencyKeyOf(req));
   }
 

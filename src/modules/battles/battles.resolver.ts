@@ -4,6 +4,7 @@ import { CurrentUser, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { SharedSubscription } from '../../core/graphql/shared-execution';
 import { BattleVotesService } from './battle-votes.service';
 import { battleTopic } from './battles.events';
 import type { BattleUpdateView } from './battle.views';
@@ -56,6 +57,7 @@ export class BattlesResolver {
   }
 
   /** The battle's tallies and viewer count, a few times a second at most, and its final state. */
+  @SharedSubscription()
   @Subscription(() => BattleUpdateGql, { resolve: (p: { battleUpdated: BattleUpdateView }) => p.battleUpdated })
   async battleUpdated(@BattleId() battleId: string) {
     await this.service.assertExists(battleId);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentUser } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { forbidden } from '../../core/http/domain-error';
@@ -72,10 +72,10 @@ export class ChatController {
     @CurrentUser() user: AuthUser,
     @Param('roomId', uuid()) roomId: string,
     @Body() dto: SendMessageBodyDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const { message, replayed } = await this.chat.send(user.id, roomId, dto.content, dto.clientMessageId);
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (replayed) res.header('Idempotent-Replayed', 'true');
     return message;
   }
 

@@ -3,6 +3,7 @@ import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/
 import { CurrentUser } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { SharedSubscription } from '../../core/graphql/shared-execution';
 import { ChatService } from './chat.service';
 import type { MessageView } from './chat.views';
 import { isLeftSignal, leftTopic, messageTopic, typingTopic } from './chat.events';
@@ -20,6 +21,19 @@ import {
 import type { TypingEvent } from './chat.events';
 
 type MessagePayload = { messageAdded?: MessageView; messagesAdded?: MessageView[] };
+
+/**
+ * One `{ messageAdded }` wrapper per message of a published batch, the same objects for every
+ * subscriber on this instance: shared subscription execution (core/graphql/shared-execution.ts)
+ * recognises an event by its object, so all subscribers of a room share one execution per message.
+ */
+const wrappers = new WeakMap<MessagePayload, MessagePayload[]>();
+function expandBatch(p: MessagePayload): MessagePayload[] | null {
+  if (!p.messagesAdded) return null;
+  let out = wrappers.get(p);
+  if (!out) wrappers.set(p, (out = p.messagesAdded.map((m) => ({ messageAdded: m }))));
+  return out;
+}
 
 const RoomId = () => Args('roomId', { type: () => ID }, new ParseUUIDPipe());
 
@@ -92,17 +106,19 @@ export class ChatResolver {
   }
 
   /** Messages of a room the caller is a member of; ends when the caller leaves the room. */
+  @SharedSubscription()
   @Subscription(() => ChatMessageType, { resolve: (p: { messageAdded: MessageView }) => p.messageAdded })
   async messageAdded(@CurrentUser() user: AuthUser, @RoomId() roomId: string) {
     await this.chat.assertMember(user.id, roomId);
     return guardIterator(this.pubsub.iterator<MessagePayload>([messageTopic(roomId), leftTopic(roomId, user.id)]), {
       endWhen: isLeftSignal,
       // Messages are published per batch (group commit); subscribers get them one by one.
-      expand: (p) => (p.messagesAdded ? p.messagesAdded.map((m) => ({ messageAdded: m })) : null),
+      expand: expandBatch,
     });
   }
 
   /** Others starting and stopping typing in a room the caller is a member of. */
+  @SharedSubscription()
   @Subscription(() => ChatTypingType, { resolve: (p: { typingChanged: TypingEvent }) => p.typingChanged })
   async typingChanged(@CurrentUser() user: AuthUser, @RoomId() roomId: string) {
     await this.chat.assertMember(user.id, roomId);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Public } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { Idempotent, idempotencyKeyOf } from '../../core/http/idempotency';
@@ -60,7 +60,7 @@ export class CreatorController {
   /** Moves money: honours `Idempotency-Key`. */
   @Idempotent('creator.tip')
   @Post(':creatorId/tips')
-  tip(@CurrentUser() user: AuthUser, @Id('creatorId') creatorId: string, @Body() dto: TipDto, @Req() req: Request) {
+  tip(@CurrentUser() user: AuthUser, @Id('creatorId') creatorId: string, @Body() dto: TipDto, @Req() req: FastifyRequest) {
     return this.tips.tip(user, creatorId, dto, idempotencyKeyOf(req));
   }
 

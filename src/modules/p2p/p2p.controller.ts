@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { Idempotent, idempotencyKeyOf } from '../../core/http/idempotency';
@@ -52,7 +52,7 @@ export class P2PController {
   /** Takes an offer: an escrow with the seller's crypto held. */
   @Idempotent('p2p.accept')
   @Post('offers/:offerId/accept')
-  accept(@CurrentUser() user: AuthUser, @Id('offerId') offerId: string, @Body() dto: AcceptOfferDto, @Req() req: Request) {
+  accept(@CurrentUser() user: AuthUser, @Id('offerId') offerId: string, @Body() dto: AcceptOfferDto, @Req() req: FastifyRequest) {
     return this.escrows.acceptOffer(user, offerId, dto, idempotencyKeyOf(req));
   }
 
@@ -61,7 +61,7 @@ export class P2PController {
   /** The caller (the seller) opens an escrow for a buyer directly. */
   @Idempotent('p2p.escrow')
   @Post('escrow')
-  createEscrow(@CurrentUser() user: AuthUser, @Body() dto: CreateEscrowDto, @Req() req: Request) {
+  createEscrow(@CurrentUser() user: AuthUser, @Body() dto: CreateEscrowDto, @Req() req: FastifyRequest) {
     return this.escrows.createDirect(user, dto, idempotencyKeyOf(req));
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { CurrentUser, Public, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
@@ -23,7 +23,7 @@ export class PaymentsController {
 
   @Idempotent('payments.checkout')
   @Post('checkout')
-  checkout(@CurrentUser() user: AuthUser, @Body() dto: CheckoutDto, @Req() req: Request) {
+  checkout(@CurrentUser() user: AuthUser, @Body() dto: CheckoutDto, @Req() req: FastifyRequest) {
     return this.payments.checkout(user, dto, idempotencyKeyOf(req));
   }
 
@@ -41,7 +41,7 @@ export class PaymentsController {
   @Public()
   @HttpCode(200)
   @Post('webhooks/:provider')
-  webhook(@Param('provider') provider: string, @Req() req: Request & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders) {
+  webhook(@Param('provider') provider: string, @Req() req: FastifyRequest & { rawBody?: Buffer }, @Headers() headers: IncomingHttpHeaders) {
     return this.webhooks.receive(provider, req.rawBody, headers);
   }
 }

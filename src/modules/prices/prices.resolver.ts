@@ -1,6 +1,7 @@
 import { Args, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Public } from '../../core/auth/decorators';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { SharedSubscription } from '../../core/graphql/shared-execution';
 import { PriceGql } from './dto/prices.dto';
 import { PricesService } from './prices.service';
 import { priceTopic } from './prices.events';
@@ -25,6 +26,7 @@ export class PricesResolver {
   }
 
   /** Price changes of the given assets (any signed-in user). */
+  @SharedSubscription()
   @Subscription(() => PriceGql, { resolve: (p: { priceUpdated: PriceGql }) => p.priceUpdated })
   priceUpdated(@Args('symbols', { type: () => [String] }) symbols: string[]) {
     return this.pubsub.iterator(this.service.symbols(symbols).map(priceTopic));

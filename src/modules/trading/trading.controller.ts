@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Public } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { badRequest } from '../../core/http/domain-error';
@@ -48,7 +48,7 @@ export class OrdersController {
   /** Holds funds and matches at once; 201 with the order in its state after matching. */
   @Idempotent('trading.order')
   @Post()
-  place(@CurrentUser() user: AuthUser, @Body() dto: PlaceOrderDto, @Req() req: Request) {
+  place(@CurrentUser() user: AuthUser, @Body() dto: PlaceOrderDto, @Req() req: FastifyRequest) {
     return this.trading.place(user, dto, idempotencyKeyOf(req));
   }
 

@@ -18,6 +18,7 @@ import { MarketDataService } from './market-data.service';
 import { PairsService } from './pairs.service';
 import { TradingService } from './trading.service';
 import { bookTopic, orderTopic, tradesTopic } from './trading.events';
+import { SharedSubscription } from '../../core/graphql/shared-execution';
 
 @Resolver()
 export class TradingResolver {
@@ -104,12 +105,14 @@ export class TradingResolver {
   }
 
   /** Changed levels of a pair's book with the new sequence (apply on top of `orderBook`). */
+  @SharedSubscription() // public market data: the same for every viewer
   @Subscription(() => OrderBookGql, { resolve: (p: { orderBookUpdated: OrderBookGql }) => p.orderBookUpdated })
   async orderBookUpdated(@Args('pairId', { type: () => ID }) pairId: string) {
     const pair = await this.pairs.get(pairId);
     return this.pubsub.iterator(bookTopic(pair.id));
   }
 
+  @SharedSubscription() // public market data: the same for every viewer
   @Subscription(() => TradeGql, { resolve: (p: { tradeExecuted: TradeGql }) => p.tradeExecuted })
   async tradeExecuted(@Args('pairId', { type: () => ID }) pairId: string) {
     const pair = await this.pairs.get(pairId);

@@ -3,10 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { UserEntity } from './entities/user.entity';
 import { UsersService } from './users.service';
 import { AdminUsersController } from './admin-users.controller';
+import { UsersController } from './users.controller';
 
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity])],
-  controllers: [AdminUsersController],
+  controllers: [AdminUsersController, UsersController],
   providers: [UsersService],
   exports: [UsersService],
 })

@@ -25,6 +25,13 @@ export class UsersService {
     return this.users.findOne({ where: { id } });
   }
 
+  /** Who has this username (any case), as others may see them: id and username only. */
+  async lookupByUsername(username: string): Promise<{ id: string; username: string }> {
+    const rows: { id: string; username: string }[] = await this.users.query(`SELECT id, username FROM users WHERE lower(username) = lower($1)`, [username]);
+    if (!rows.length) throw notFound(`No user named ${username}`);
+    return rows[0];
+  }
+
   async getById(id: string): Promise<UserEntity> {
     const u = await this.findById(id);
     if (!u) throw notFound('User not found');

@@ -3,6 +3,7 @@ import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/
 import { CurrentUser, Public, Roles } from '../../core/auth/decorators';
 import type { AuthUser } from '../../core/auth/auth-user';
 import { GqlPubSub } from '../../core/realtime/gql-pubsub';
+import { SharedSubscription } from '../../core/graphql/shared-execution';
 import { PlaybackGql } from '../media/dto/media.dto';
 import { TriggerResultGql } from '../rewards/dto/rewards.dto';
 import {
@@ -85,6 +86,7 @@ export class VideosResolver {
   }
 
   /** Live viewer counts of a video (at most one update per second). */
+  @SharedSubscription()
   @Subscription(() => ViewerCountGql, { resolve: (p: { viewerCountUpdated: ViewerCountGql }) => p.viewerCountUpdated })
   async viewerCountUpdated(@VideoId() videoId: string) {
     await this.catalogue.spec(videoId);

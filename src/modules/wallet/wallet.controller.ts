@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentUser, Roles } from '../../core/auth/decorators';
 import { OwnerOrAdmin } from '../../core/auth/ownership';
 import { forbidden } from '../../core/http/domain-error';
@@ -35,7 +35,7 @@ export class WalletController {
     @CurrentUser() user: AuthUser,
     @Param('userId', new ParseUUIDPipe()) userId: string,
     @Body() dto: TransferDto,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     if (user.id !== userId) throw forbidden('You may only send money from your own wallet');
     return this.wallet.transfer(userId, dto, idempotencyKeyOf(req));

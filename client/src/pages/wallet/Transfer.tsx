@@ -6,7 +6,17 @@ import { Amount, Button, Field, SelectField, toast } from '../../lib/ui';
 const DECIMAL = /^\d+(\.\d+)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Draft = { toUserId: string; asset: string; amount: string; note: string };
+type Draft = { to: string; asset: string; amount: string; note: string };
+/** Who the money goes to, resolved before the review: the review shows the name, the request sends the id. */
+type Recipient = { id: string; username: string | null };
+
+/** A username (with or without `@`) is looked up; a user id is taken as it is. */
+async function resolveRecipient(to: string): Promise<Recipient> {
+  if (UUID.test(to)) return { id: to.toLowerCase(), username: null };
+  const name = to.replace(/^@/, '');
+  const found = await api<{ id: string; username: string }>(`/users/by-username/${encodeURIComponent(name)}`);
+  return { id: found.id, username: found.username };
+}
 
 /**
  * Send money: fill in, review, confirm. The idempotency key is made when the review opens and kept
@@ -15,21 +25,29 @@ type Draft = { toUserId: string; asset: string; amount: string; note: string };
  */
 export function Transfer({ assets }: { assets: string[] }) {
   const me = useUser();
-  const [draft, setDraft] = useState<Draft>({ toUserId: '', asset: assets[0] ?? 'USD', amount: '', note: '' });
-  const [review, setReview] = useState<{ draft: Draft; key: string } | null>(null);
+  const [draft, setDraft] = useState<Draft>({ to: '', asset: assets[0] ?? 'USD', amount: '', note: '' });
+  const [review, setReview] = useState<{ draft: Draft; recipient: Recipient; key: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   const set = (k: keyof Draft) => (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value });
 
-  const toReview = (e: FormEvent) => {
+  const toReview = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
-    const d = { ...draft, toUserId: draft.toUserId.trim(), amount: draft.amount.trim() };
-    if (!UUID.test(d.toUserId)) return setError('Recipient user ID must be a user ID (a UUID).');
-    if (d.toUserId === me.id) return setError('You cannot send money to yourself.');
+    const d = { ...draft, to: draft.to.trim(), amount: draft.amount.trim() };
+    if (!d.to) return setError('Enter the recipient: a username or a user ID.');
     if (!DECIMAL.test(d.amount) || /^0*(\.0*)?$/.test(d.amount)) return setError('Amount must be a positive decimal number, e.g. 12.50.');
-    setReview({ draft: d, key: newIdempotencyKey() });
+    setBusy(true);
+    try {
+      const recipient = await resolveRecipient(d.to);
+      if (recipient.id === me.id) return setError('You cannot send money to yourself.');
+      setReview({ draft: d, recipient, key: newIdempotencyKey() });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
   };
 
   const confirm = async () => {
@@ -37,12 +55,12 @@ export function Transfer({ assets }: { assets: string[] }) {
     setBusy(true);
     setError(null);
     try {
-      const { draft: d, key } = review;
+      const { draft: d, recipient, key } = review;
       await api(`/wallet/${me.id}/transfer`, {
-        body: { toUserId: d.toUserId, asset: d.asset, amount: d.amount, ...(d.note ? { note: d.note } : {}) },
+        body: { toUserId: recipient.id, asset: d.asset, amount: d.amount, ...(d.note ? { note: d.note } : {}) },
         idempotencyKey: key,
       });
-      toast(`Sent ${d.amount} ${d.asset}`);
+      toast(`Sent ${d.amount} ${d.asset}${recipient.username ? ` to ${recipient.username}` : ''}`);
       setReview(null);
       setDraft({ ...draft, amount: '', note: '' });
     } catch (e) {
@@ -53,14 +71,20 @@ export function Transfer({ assets }: { assets: string[] }) {
   };
 
   if (review) {
-    const d = review.draft;
+    const { draft: d, recipient } = review;
     return (
       <section className="card stack" aria-labelledby="transfer-h">
         <h2 id="transfer-h">Confirm transfer</h2>
         <dl className="review">
           <dt>To</dt>
           <dd>
-            <code>{d.toUserId}</code>
+            {recipient.username ? (
+              <>
+                <strong>{recipient.username}</strong> <code className="muted">{recipient.id}</code>
+              </>
+            ) : (
+              <code>{recipient.id}</code>
+            )}
           </dd>
           <dt>Amount</dt>
           <dd>
@@ -93,8 +117,8 @@ export function Transfer({ assets }: { assets: string[] }) {
   return (
     <section className="card" aria-labelledby="transfer-h">
       <h2 id="transfer-h">Send money</h2>
-      <form className="stack" onSubmit={toReview}>
-        <Field label="Recipient user ID" value={draft.toUserId} onChange={set('toUserId')} required autoComplete="off" spellCheck={false} />
+      <form className="stack" onSubmit={(e) => void toReview(e)}>
+        <Field label="Recipient" value={draft.to} onChange={set('to')} required autoComplete="off" spellCheck={false} placeholder="username or user ID" />
         <div className="row">
           <SelectField label="Asset" value={draft.asset} onChange={set('asset')} options={assets.map((a) => ({ value: a, label: a }))} />
           <Field label="Amount" value={draft.amount} onChange={set('amount')} inputMode="decimal" required placeholder="0.00" />
@@ -105,7 +129,7 @@ export function Transfer({ assets }: { assets: string[] }) {
             {error}
           </p>
         )}
-        <Button type="submit" variant="primary">
+        <Button type="submit" variant="primary" busy={busy}>
           Review transfer
         </Button>
       </form>
