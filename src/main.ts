@@ -98,6 +98,8 @@ async function instance(config: AppConfig, plan: ProcessPlan | null) {
   if (plan?.sticky) {
     // The primary accepts and hands connections over (src/cluster.ts): this worker does not listen.
     await app.init();
+    // Fastify finishes booting (plugins, routes) in ready(), which listen() would call.
+    await (app.getHttpAdapter().getInstance() as { ready?: () => PromiseLike<unknown> }).ready?.();
     app.flushLogs(); // listen() would do it: logs are buffered until then (bufferLogs)
     handed = serveHandedConnections(app.getHttpServer() as HttpServer, app.get(RealtimePublisher, { strict: false }).io.engine);
     log.log(`Worker ${cluster.worker!.id} (pid ${process.pid}) serving connections from the primary; V8/Node flags: ${flags}`);
