@@ -74,6 +74,30 @@ describe('long-lived connections lose revoked rights', () => {
     await http(b).get('/api/auth/me').set('authorization', `Bearer ${again.accessToken}`).expect(200);
   });
 
+  it('with the local session cache warm on the other instance, sign-out everywhere and a role change refuse its very next request', async () => {
+    // Both instances cache the session check (AUTH_CACHE_TTL_MS, default on): warm b's cache first.
+    expect(a.config.authCacheTtlMs).toBeGreaterThan(0);
+    const u = await registerUser(a);
+    const other = await login(u, b);
+    for (const t of [u.token, other.accessToken]) {
+      await http(b).get('/api/auth/me').set('authorization', `Bearer ${t}`).expect(200);
+      await http(b).get('/api/auth/me').set('authorization', `Bearer ${t}`).expect(200);
+    }
+    await http(a).post('/api/auth/logout-all').set('authorization', `Bearer ${u.token}`).expect(204);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${other.accessToken}`).expect(401);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${u.token}`).expect(401);
+
+    const v = await registerUser(a);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${v.token}`).expect(200);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${v.token}`).expect(200);
+    await setRoles(v.id, ['creator']);
+    const refused = await http(b).get('/api/auth/me').set('authorization', `Bearer ${v.token}`).expect(401);
+    expect(refused.body.message).toMatch(/roles changed/i);
+    // ...and a sign-in on b straight after works there.
+    const fresh = await login(v, b);
+    await http(b).get('/api/auth/me').set('authorization', `Bearer ${fresh.accessToken}`).expect(200);
+  });
+
   it('refresh-token reuse revokes the family: its connections close on every instance', async () => {
     const u = await registerUser(a);
     const rotated = (await http(a).post('/api/auth/refresh').send({ refreshToken: u.refreshToken }).expect(200)).body;

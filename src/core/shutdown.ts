@@ -14,12 +14,16 @@ import { JobsService } from './queue/jobs.service';
  * 4. the application closes (database, Redis).
  * The caller bounds the whole with SHUTDOWN_TIMEOUT_MS.
  */
-export async function drainInstance(app: INestApplication, log: Pick<LoggerService, 'log'>): Promise<void> {
+export async function drainInstance(
+  app: INestApplication,
+  log: Pick<LoggerService, 'log'>,
+  opts: { /** Connections handed over by a cluster primary (not counted by the server): all closed. */ connectionsClosed?: () => Promise<void> } = {},
+): Promise<void> {
   const http = app.getHttpServer() as Server;
   const httpClosed = new Promise<void>((resolve) => {
     if (!http.listening) return resolve();
     http.close(() => resolve());
-  });
+  }).then(() => opts.connectionsClosed?.());
   // Responses finishing after close() leave their keep-alive connection idle: close those too.
   const idleSweep = setInterval(() => http.closeIdleConnections(), 250);
   idleSweep.unref();

@@ -33,8 +33,10 @@ type Listener = (e: SessionEvent) => void;
 export class SessionEvents implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SessionEvents.name);
   private readonly listeners = new Set<Listener>();
+  private readonly resetListeners = new Set<() => void>();
   private sub?: Redis;
   private readonly channel: string;
+  private subscribed = false;
 
   constructor(private readonly redis: RedisService) {
     this.channel = redis.key('auth', 'session-events');
@@ -59,10 +61,55 @@ export class SessionEvents implements OnModuleInit, OnApplicationShutdown {
       }
     });
     await this.sub.subscribe(this.channel);
+    this.subscribed = true;
+    // While the subscription is down, announcements are lost: whoever caches rights locally stops
+    // trusting the cache, and starts afresh once the channel is confirmed subscribed again.
+    const down = () => {
+      if (!this.subscribed) return;
+      this.subscribed = false;
+      this.notifyReset();
+    };
+    this.sub.on('close', down);
+    this.sub.on('reconnecting', down);
+    this.sub.on('ready', () => {
+      if (this.subscribed) return;
+      // ioredis re-subscribes on reconnect; this SUBSCRIBE's reply comes after that one's, so
+      // once it resolves every later announcement reaches us.
+      this.sub!.subscribe(this.channel).then(
+        () => {
+          this.subscribed = true;
+          this.notifyReset();
+        },
+        (e: Error) => this.logger.warn(`session-events resubscribe failed: ${e.message}`),
+      );
+    });
+  }
+
+  /** True while announcements reach this instance (the channel is subscribed). */
+  get listening(): boolean {
+    return this.subscribed;
+  }
+
+  /** Called when announcements may have been missed (the channel went down, or came back). */
+  onReset(listener: () => void): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
+  }
+
+  private notifyReset() {
+    for (const l of this.resetListeners) {
+      try {
+        l();
+      } catch (e) {
+        this.logger.error({ err: e }, 'session event reset listener failed');
+      }
+    }
   }
 
   onApplicationShutdown() {
+    this.subscribed = false;
     this.listeners.clear();
+    this.resetListeners.clear();
   }
 
   on(listener: Listener): () => void {

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
-import { SessionEvents } from './session-events';
+import { SessionEvent, SessionEvents } from './session-events';
+import { AuthCache } from './auth-cache';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { AccessTokenPayload, AuthUser } from './auth-user';
@@ -55,13 +56,20 @@ const VERSION_CACHE_SECONDS = 86_400;
  */
 @Injectable()
 export class TokenService {
+  /** Local answers to the per-request checks, invalidated through SessionEvents (see AuthCache). */
+  private readonly cache: AuthCache;
+
   constructor(
     private readonly jwt: JwtService,
     private readonly redis: RedisService,
     private readonly events: SessionEvents,
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.cache = new AuthCache(config.authCacheTtlMs, () => events.listening);
+    events.on((e) => this.cache.apply(e));
+    events.onReset(() => this.cache.clear());
+  }
 
   signAccess(userId: string, roles: Role[], sessionId: string, tokenVersion: number): { token: string; expiresIn: number } {
     const token = this.jwt.sign(
@@ -102,13 +110,33 @@ export class TokenService {
     return { id: payload.sub, roles: payload.roles, sessionId: payload.sid };
   }
 
-  async status(payload: AccessTokenPayload): Promise<TokenStatus> {
+  /**
+   * `fresh`: ask Redis even when this process has a cached answer. Live connections re-check that
+   * way (their per-operation check is the safety net for an announcement this instance missed);
+   * requests use the local cache (AUTH_CACHE_TTL_MS), kept current by the announcements.
+   */
+  async status(payload: AccessTokenPayload, opts: { fresh?: boolean } = {}): Promise<TokenStatus> {
     if (typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) return 'expired';
+    const tv = payload.tv ?? 0;
+    if (!opts.fresh) {
+      const hit = this.cache.get(payload.sid, payload.sub);
+      if (hit) {
+        if (hit.revoked) return 'revoked';
+        if (tv > hit.version) this.cache.sawVersion(payload.sub, tv);
+        return tv < hit.version ? 'stale' : 'active';
+      }
+    }
+    const mark = this.cache.mark();
     const [revoked, cached] = await this.redis.client.mget(this.revokedKey(payload.sid), this.versionKey(payload.sub));
-    if (revoked) return 'revoked';
-    const current = cached === null ? await this.loadVersion(payload.sub) : Number(cached);
+    const current = revoked ? null : cached === null ? await this.loadVersion(payload.sub) : Number(cached);
+    if (revoked) {
+      this.cache.store(mark, payload.sid, true, payload.sub, cached === null ? null : Number(cached));
+      return 'revoked';
+    }
     if (current === null) return 'gone';
-    return (payload.tv ?? 0) < current ? 'stale' : 'active';
+    // A valid token's version is one the user had: the current one is at least that.
+    this.cache.store(mark, payload.sid, false, payload.sub, Math.max(current, tv));
+    return tv < current ? 'stale' : 'active';
   }
 
   /**
@@ -121,7 +149,7 @@ export class TokenService {
     claims: AccessTokenPayload,
     roles: Role[],
   ): Promise<{ ok: true; roles: Role[]; claims: AccessTokenPayload } | { ok: false; reason: string }> {
-    const status = await this.status(claims);
+    const status = await this.status(claims, { fresh: true });
     if (status === 'active') return { ok: true, roles, claims };
     if (status === 'stale') {
       const now = await this.currentRoles(claims.sub);
@@ -155,7 +183,7 @@ export class TokenService {
     const multi = this.redis.client.multi();
     for (const sid of sessionIds) multi.set(this.revokedKey(sid), '1', 'EX', this.config.jwt.accessTtlSeconds + 60);
     await multi.exec();
-    await this.events.publish({ type: 'sessions-revoked', sessionIds, reason });
+    await this.announce({ type: 'sessions-revoked', sessionIds, reason });
   }
 
   /**
@@ -165,7 +193,13 @@ export class TokenService {
    */
   async markRolesChanged(userId: string, roles: Role[], tokenVersion: number): Promise<void> {
     await this.cacheVersion(userId, tokenVersion);
-    await this.events.publish({ type: 'roles-changed', userId, roles, tokenVersion, reason: 'Your roles changed; refresh your token' });
+    await this.announce({ type: 'roles-changed', userId, roles, tokenVersion, reason: 'Your roles changed; refresh your token' });
+  }
+
+  /** This instance's cache learns it before anyone else can ask; every other instance hears it on the channel. */
+  private async announce(e: SessionEvent): Promise<void> {
+    this.cache.apply(e);
+    await this.events.publish(e);
   }
 
   /** Primes the cache at sign-in (the version was just read with the user). */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, developmentJwtSecret, Env, Reader } from './env-reader';
 import { mediaConfig, paymentsConfig } from './sections';
@@ -60,6 +61,21 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** A socket's session, token version and expiry are re-checked on its events at most this often. */
   socketRecheckMs: number;
+  /**
+   * How long one process trusts its local answer to "is this session signed out, is this token
+   * version current" before asking Redis again (revocations and role changes invalidate it at once
+   * through the session-events channel). 0 = no local cache, one Redis round trip per request.
+   */
+  authCacheTtlMs: number;
+  /** The process model started by `src/main.ts` (see src/cluster.ts). */
+  cluster: {
+    /** Worker processes (Node cluster). 1 = one process serving everything. */
+    workers: number;
+    /** V8/Node flags the entry starts its worker with (a flag the user already gave wins). */
+    runtimeFlags: string[];
+    /** Route Socket.IO long-polling by session to its worker (needs `Connection: close`). */
+    sticky: boolean;
+  };
   priceFeeds: { coingeckoApiKey: string | null; coinmarketcapApiKey: string | null; binanceApiKey: string | null };
   prices: {
     /** Price sources in order of preference: internal (own trades), coingecko, coinmarketcap, binance. */
@@ -278,6 +294,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
     socketRecheckMs: r.int('SOCKET_RECHECK_MS', 1000, 0, 60_000),
+    authCacheTtlMs: r.int('AUTH_CACHE_TTL_MS', 2000, 0, 60_000),
+    cluster: clusterConfig(r, isProduction),
     priceFeeds: {
       coingeckoApiKey: r.optional('COINGECKO_API_KEY'),
       coinmarketcapApiKey: r.optional('COINMARKETCAP_API_KEY'),
@@ -368,6 +386,28 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
+}
+
+// ---------------------------------------------------------------------------- process model
+/** The flags the benchmarks found necessary (docs/BENCHMARKS.md): a young generation large enough for fan-out bursts. */
+export const DEFAULT_RUNTIME_FLAGS = ['--max-semi-space-size=64'];
+
+function clusterConfig(r: Reader, isProduction: boolean): AppConfig['cluster'] {
+  const cores = availableParallelism();
+  let workers = isProduction ? cores : 1;
+  const raw = r.raw('WEB_CONCURRENCY');
+  if (raw !== undefined) {
+    if (raw.toLowerCase() === 'auto') workers = cores;
+    else workers = r.int('WEB_CONCURRENCY', workers, 1, 256);
+  }
+  let runtimeFlags = DEFAULT_RUNTIME_FLAGS;
+  const flags = r.raw('RUNTIME_FLAGS');
+  if (flags !== undefined) {
+    runtimeFlags = flags.toLowerCase() === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
+    const bad = runtimeFlags.filter((f) => !/^--[a-z0-9][a-z0-9_-]*(=[^\s]+)?$/i.test(f));
+    if (bad.length) r.problems.push(`RUNTIME_FLAGS holds flags like --max-semi-space-size=64 (or "none"), got ${bad.join(' ')}`);
+  }
+  return { workers, runtimeFlags, sticky: r.bool('CLUSTER_STICKY', true) };
 }
 
 // ---------------------------------------------------------------------------- chat, presence, notifications
