@@ -1,7 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createServer, Server as NetServer, Socket } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AppConfig } from './core/config/config';
 
 /**
@@ -17,10 +17,11 @@ import type { AppConfig } from './core/config/config';
  *   holds the session can answer them ("sticky sessions"). The primary accepts every connection,
  *   reads its request line, and hands the connection itself (the file descriptor) to a worker:
  *   the worker named in the Engine.IO session id (this module makes session ids start with the
- *   worker's id), otherwise the next worker in turn. Workers answer with `Connection: close`,
- *   so every request is routed again (a browser may reuse one connection for REST and polling).
+ *   worker's id), otherwise the next worker in turn. Polling answers close their connection, and
+ *   a polling request that arrives on a reused connection held by another worker is sent round
+ *   again with a 307 (see serveHandedConnections); REST keeps its keep-alive connections.
  *
- * Why not @socket.io/sticky (installed, same idea): it sends every request that has a body
+ * Why not @socket.io/sticky (same idea): it sends every request that has a body
  * (every REST POST, e.g. a transfer) and its response through the primary over IPC as JSON, and
  * keeps a session→worker map fed by IPC messages that can arrive after the client's next request.
  * Handing over the descriptor with the bytes already read, and naming the worker in the session
@@ -163,14 +164,35 @@ export function startStickyRouter(opts: {
 }
 
 /**
- * Worker side of the sticky routing: takes the connections the primary hands over, answers with
- * `Connection: close`, gives Engine.IO session ids naming this worker, and reports when every
+ * Worker side of the sticky routing: takes the connections the primary hands over, closes
+ * polling connections after each answer (307 for another worker's session), gives Engine.IO session ids naming this worker, and reports when every
  * handed-over connection has closed (for the drain).
  */
 export function serveHandedConnections(http: HttpServer, engine: { generateId: (req: never) => unknown }): { closed: () => Promise<void> } {
   const workerId = cluster.worker!.id;
   engine.generateId = () => sessionIdFor(workerId);
-  http.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
+  // Keep-alive stays on for REST (and for autocannon-like clients that reuse connections); only
+  // Socket.IO polling answers close their connection, so a polling connection is never reused
+  // for another session. A REST connection that a browser reuses for polling may have been handed
+  // to another worker than the session's: that request gets a 307 to the same URL on a new
+  // connection (XHR follows it transparently; the primary then routes it by its sid). Wrapping the
+  // listeners (as engine.io itself does when it attaches) keeps such a request from reaching this
+  // worker's engine, which would answer "Session ID unknown".
+  const listeners = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  http.removeAllListeners('request');
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '';
+    if (url.startsWith('/socket.io/')) {
+      res.setHeader('Connection', 'close');
+      const named = workerOfRequestLine(url);
+      if (named !== null && named !== workerId) {
+        res.writeHead(307, { Location: url, 'Content-Length': '0', Connection: 'close' });
+        res.end();
+        return;
+      }
+    }
+    for (const l of listeners) l.call(http, req, res);
+  });
   const open = new Set<Socket>();
   let whenEmpty: (() => void) | null = null;
   process.on('message', (msg: { type?: string; head?: string }, socket?: Socket) => {

@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
@@ -184,6 +185,45 @@ describe('production start: node dist/main.js with WEB_CONCURRENCY=2', () => {
     poller.close();
     ws.close();
   }, 120_000);
+
+  it('REST keeps its keep-alive connection; a polling request reusing one held by another worker is sent round again (307), never lost', async () => {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string, post?: string) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const opts = post === undefined ? { agent } : { agent, method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' } };
+        const r = httpRequest(`${app.url}${path}`, opts, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        });
+        r.on('error', reject);
+        r.end(post);
+      });
+    try {
+      const health = await get('/api/health');
+      expect(health.status).toBe(200);
+      expect(health.headers.connection).toBe('keep-alive');
+      // An Engine.IO session (polling handshake): its id names its worker; the answer closes the connection.
+      const hs = await get('/socket.io/?EIO=4&transport=polling');
+      expect(hs.headers.connection).toBe('close');
+      const sid = JSON.parse(hs.body.slice(1)).sid as string;
+      expect(sid).toMatch(/^\d+\./);
+      // Keep-alive REST connections land on either worker; a poll sent on one held by the other worker is redirected.
+      const seen = new Set<number>();
+      for (let i = 0; i < 12 && seen.size < 2; i++) {
+        expect((await get('/api/health')).status).toBe(200);
+        // A POST (a pong packet) is answered at once; a GET would wait for data.
+        const poll = await get(`/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, '3');
+        expect([200, 307]).toContain(poll.status); // never 400 "Session ID unknown"
+        if (poll.status === 307) expect(poll.headers.location).toBe(`/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`);
+        seen.add(poll.status);
+      }
+      expect(seen).toEqual(new Set([200, 307]));
+    } finally {
+      agent.destroy();
+    }
+  });
 
   it('a graphql-ws subscription in a worker receives a message sent through REST', async () => {
     const alice = await register();
