@@ -60,6 +60,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get({host:'127.0.0.1',port:process.env.PORT||3001,path:'/api/health',timeout:4000},s=>{s.resume();process.exit(s.statusCode===200?0:1)});r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>process.exit(1))"]
 
 # dist/main.js starts its worker processes itself with the flags the benchmarks need
-# (--max-semi-space-size=64, RUNTIME_FLAGS) and, in production, one worker per available core
-# (WEB_CONCURRENCY, default auto; set it to the container's CPU limit when it has one).
+# (--max-semi-space-size=64, RUNTIME_FLAGS); WEB_CONCURRENCY workers (default 1; `auto` = one per
+# available core, or the container's CPU limit when it has one).
 CMD ["node", "dist/main.js"]

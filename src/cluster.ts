@@ -178,9 +178,23 @@ export function serveHandedConnections(http: HttpServer, engine: { generateId: (
   // connection (XHR follows it transparently; the primary then routes it by its sid). Wrapping the
   // listeners (as engine.io itself does when it attaches) keeps such a request from reaching this
   // worker's engine, which would answer "Session ID unknown".
+  // The server never listens in a worker, so Node does not track these connections and
+  // `closeIdleConnections()` cannot end idle keep-alive ones at shutdown: requests in flight are
+  // counted per connection here, and the drain ends each connection once it is idle.
+  const inFlight = new Map<Socket, number>();
+  let draining = false;
   const listeners = http.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   http.removeAllListeners('request');
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const conn = req.socket as Socket;
+    inFlight.set(conn, (inFlight.get(conn) ?? 0) + 1);
+    res.once('close', () => {
+      const n = (inFlight.get(conn) ?? 1) - 1;
+      if (n > 0) return void inFlight.set(conn, n);
+      inFlight.delete(conn);
+      if (draining) conn.end();
+    });
+    if (draining) res.setHeader('Connection', 'close');
     const url = req.url ?? '';
     if (url.startsWith('/socket.io/')) {
       res.setHeader('Connection', 'close');
@@ -198,6 +212,7 @@ export function serveHandedConnections(http: HttpServer, engine: { generateId: (
   process.on('message', (msg: { type?: string; head?: string }, socket?: Socket) => {
     if (msg?.type !== MSG_CONNECTION) return;
     if (!socket) return; // closed by the client while it was being handed over
+    if (draining) return void socket.destroy();
     open.add(socket);
     socket.once('close', () => {
       open.delete(socket);
@@ -207,7 +222,13 @@ export function serveHandedConnections(http: HttpServer, engine: { generateId: (
     socket.unshift(Buffer.from(msg.head ?? '', 'base64'));
   });
   return {
-    closed: () => (open.size ? new Promise<void>((r) => (whenEmpty = r)) : Promise.resolve()),
+    closed: () => {
+      draining = true;
+      // Idle keep-alive connections end now; busy ones when their last response is sent. (Socket.IO
+      // and graphql-ws connections were closed by the drain already.)
+      for (const s of open) if (!inFlight.has(s)) s.end();
+      return open.size ? new Promise<void>((r) => (whenEmpty = r)) : Promise.resolve();
+    },
   };
 }
 

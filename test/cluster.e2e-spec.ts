@@ -274,9 +274,28 @@ describe('production start: node dist/main.js with WEB_CONCURRENCY=2', () => {
     const u = await register();
     const sockets = await Promise.all([0, 1, 2, 3].map(() => connectSocket(asApp(), u.token, { transports: ['websocket'] })));
     const gone = sockets.map((s) => disconnected(s));
+    // Idle keep-alive HTTP connections (a REST client's pool) must not hold the drain up: the
+    // workers never listen, so Node's own idle-connection tracking does not see them.
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
+    await Promise.all(
+      [0, 1, 2, 3].map(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            httpRequest(`${app.url}/api/health`, { agent }, (res) => {
+              expect(res.headers.connection).toBe('keep-alive');
+              res.resume();
+              res.on('end', () => resolve());
+            })
+              .on('error', reject)
+              .end(),
+          ),
+      ),
+    );
     app.child.kill('SIGTERM');
     await Promise.all(gone);
     expect(await app.exited).toBe(0);
+    agent.destroy();
+    expect(app.output()).not.toContain('Graceful shutdown took longer');
     expect(app.output()).toContain('All workers stopped');
     expect(app.output()).not.toContain('did not drain cleanly');
   }, 60_000);

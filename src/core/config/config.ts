@@ -295,7 +295,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 600_000),
     socketRecheckMs: r.int('SOCKET_RECHECK_MS', 1000, 0, 60_000),
     authCacheTtlMs: r.int('AUTH_CACHE_TTL_MS', 2000, 0, 60_000),
-    cluster: clusterConfig(r, isProduction),
+    cluster: clusterConfig(r),
     priceFeeds: {
       coingeckoApiKey: r.optional('COINGECKO_API_KEY'),
       coinmarketcapApiKey: r.optional('COINMARKETCAP_API_KEY'),
@@ -392,9 +392,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
 /** The flags the benchmarks found necessary (docs/BENCHMARKS.md): a young generation large enough for fan-out bursts. */
 export const DEFAULT_RUNTIME_FLAGS = ['--max-semi-space-size=64'];
 
-function clusterConfig(r: Reader, isProduction: boolean): AppConfig['cluster'] {
+function clusterConfig(r: Reader): AppConfig['cluster'] {
+  // One worker unless asked: on a host that also runs Postgres and Redis (and, in the benchmarks,
+  // the load generator) a second worker measured no faster for transfers and slower for chat
+  // fan-out (docs/BENCHMARKS.md, issue 16). `auto` = one per core where the database is elsewhere.
   const cores = availableParallelism();
-  let workers = isProduction ? cores : 1;
+  let workers = 1;
   const raw = r.raw('WEB_CONCURRENCY');
   if (raw !== undefined) {
     if (raw.toLowerCase() === 'auto') workers = cores;

@@ -284,7 +284,10 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         try {
           await l(change);
         } catch (e) {
-          this.logger.warn(`presence listener failed: ${(e as Error).message}`);
+          // While this instance shuts down its connections close under the listeners (expected:
+          // the other instances' sweep announces these users); otherwise it is worth a warning.
+          if (this.closing) this.logger.debug(`presence listener stopped by shutdown: ${(e as Error).message}`);
+          else this.logger.warn(`presence listener failed: ${(e as Error).message}`);
         }
       }),
     );
