@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AccountRow, BatchItemJson, BatchRow, HistoryRow, HoldRow, LedgerRepository, LockRequest, accountSpec, toHoldRecord } from './ledger.repository';
+import { AccountRow, BatchItemJson, HistoryRow, HoldRow, LedgerRepository, LockRequest, accountSpec, toHoldRecord } from './ledger.repository';
+import { GroupCommitQueue, batchError, batchRecord, toBatchItem } from './ledger-batch';
+import { InsufficientFundsError } from './ledger-errors';
 import { APP_CONFIG, AppConfig } from '../../core/config/config';
 import { AutoCommit, Executor, inTransaction, pgCode, Tx } from '../../core/database/transaction';
-import { badRequest, conflict, DomainError, notFound } from '../../core/http/domain-error';
+import { badRequest, conflict, notFound } from '../../core/http/domain-error';
 import { ASSET_SYMBOLS, AssetSymbol } from './assets';
 import { formatAmount } from './money';
 import {
@@ -22,14 +24,7 @@ import {
 } from './ledger.types';
 import { LedgerEvents } from './ledger.events';
 
-export class InsufficientFundsError extends DomainError {
-  constructor(asset: AssetSymbol, needed: bigint) {
-    super('INSUFFICIENT_FUNDS', `Insufficient ${asset} balance: ${formatAmount(needed, asset)} ${asset} needed`, {
-      asset,
-      needed: formatAmount(needed, asset),
-    });
-  }
-}
+export { InsufficientFundsError } from './ledger-errors';
 
 /**
  * The only way money moves. Every method runs in the caller's transaction when given one
@@ -38,11 +33,6 @@ export class InsufficientFundsError extends DomainError {
  * the check and a CHECK constraint backs it. Accounts are locked in a fixed order (by key) so
  * that concurrent transfers between the same accounts cannot deadlock.
  */
-interface Waiting {
-  group: PostItem[];
-  resolve: (t: TransferRecord[]) => void;
-  reject: (e: unknown) => void;
-}
 
 /** Key, kind and reference lengths the ledger's columns take (checked before a batch, so one bad item cannot abort it). */
 const MAX_KEY = 200;
@@ -51,25 +41,24 @@ const MAX_REFERENCE = 200;
 
 @Injectable()
 export class LedgerService {
-  /**
-   * Group commit (LEDGER_GROUP_COMMIT): transfers made without a caller transaction wait here
-   * while `batchConcurrency` batch statements are in flight, and the next statement carries
-   * them all (up to `batchMax` legs). A lone transfer goes at once: nothing waits on a timer.
-   * Hand-written rather than a batching library: the batch boundary is "whatever arrived while
-   * the previous statement was in flight", not a time window or a size, and each caller must get
-   * its own result or error back from the one statement.
-   */
-  private readonly waiting: Waiting[] = [];
-  private inFlight = 0;
   /** Batch statements sent, and the legs and groups they carried (tests and metrics: proves batching). */
   readonly batchStats = { statements: 0, legs: 0, groups: 0, fallbacks: 0 };
+  /** Group commit of the transfers made without a caller transaction (see GroupCommitQueue). */
+  private readonly queue: GroupCommitQueue;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LedgerRepository,
     private readonly events: LedgerEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.queue = new GroupCommitQueue(config.ledger, this.batchStats, async (groups) => {
+      const exec = new AutoCommit(this.ds);
+      const outcomes = await this.runBatch(exec, groups);
+      await exec.flush();
+      return outcomes;
+    });
+  }
 
   /** Whether transfers, payouts and fills go through `ledger_post_batch` (LEDGER_GROUP_COMMIT). */
   get batching(): boolean {
@@ -85,7 +74,7 @@ export class LedgerService {
    */
   async transfer(input: TransferInput, tx?: Tx | null): Promise<TransferRecord> {
     this.checkTransfer(input);
-    if (!tx && this.batching) return (await this.submit([input]))[0];
+    if (!tx && this.batching) return (await this.queue.submit([input]))[0];
     const exec: Executor = tx ?? new AutoCommit(this.ds);
     const [from, to] = await this.repo.ensureAccounts(exec, [input.from, input.to], input.asset);
     const record = await this.post(exec, {
@@ -112,7 +101,7 @@ export class LedgerService {
   async transferLinked(inputs: PostItem[], tx?: Tx | null): Promise<TransferRecord[]> {
     inputs.forEach((i) => this.checkItem(i));
     if (this.batching) {
-      if (!tx) return this.submit(inputs);
+      if (!tx) return this.queue.submit(inputs);
       const [o] = await this.runBatch(tx, [inputs]);
       if (!o.ok) throw o.error;
       return o.transfers;
@@ -146,48 +135,6 @@ export class LedgerService {
     return out;
   }
 
-  /** Queues a group for the next batch statement. */
-  private submit(group: PostItem[]): Promise<TransferRecord[]> {
-    return new Promise<TransferRecord[]>((resolve, reject) => {
-      this.waiting.push({ group, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump() {
-    const { batchMax, batchConcurrency } = this.config.ledger;
-    while (this.inFlight < batchConcurrency && this.waiting.length) {
-      let legs = 0;
-      let n = 0;
-      while (n < this.waiting.length && (n === 0 || legs + this.waiting[n].group.length <= batchMax)) legs += this.waiting[n++].group.length;
-      const batch = this.waiting.splice(0, n);
-      this.inFlight += 1;
-      void this.send(batch).finally(() => {
-        this.inFlight -= 1;
-        this.pump();
-      });
-    }
-  }
-
-  /** One autocommitted batch statement for the waiting groups; each caller gets its own result or error. */
-  private async send(batch: Waiting[]): Promise<void> {
-    const exec = new AutoCommit(this.ds);
-    let outcomes: PostOutcome[];
-    try {
-      outcomes = await this.runBatch(exec, batch.map((w) => w.group));
-    } catch (e) {
-      if (batch.length === 1) return batch[0].reject(e);
-      // The statement failed as a whole (refusals come back per item, so this is unexpected: a
-      // lost connection, a deadlock): nothing of it committed. Each group runs again on its own,
-      // so one cause never decides its neighbours' fate.
-      this.batchStats.fallbacks += 1;
-      for (const w of batch) await this.send([w]);
-      return;
-    }
-    await exec.flush();
-    outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.transfers) : batch[i].reject(o.error)));
-  }
-
   private async runBatch(exec: Executor, groups: PostItem[][]): Promise<PostOutcome[]> {
     const items: BatchItemJson[] = [];
     groups.forEach((g, gi) => g.forEach((it) => items.push(toBatchItem(it, gi))));
@@ -201,54 +148,14 @@ export class LedgerService {
       const mine = rows.slice(at, at + g.length);
       at += g.length;
       const failed = mine.find((r) => r.o_err && r.o_err !== 'linked');
-      if (failed) return { ok: false as const, error: this.batchError(failed, g[mine.indexOf(failed)]) };
+      if (failed) return { ok: false as const, error: batchError(failed, g[mine.indexOf(failed)]) };
       const transfers = mine.map((r, i) => {
-        const t = this.batchRecord(r, g[i], i > 0 ? mine[i - 1].o_id : null);
+        const t = batchRecord(r, g[i], i > 0 ? mine[i - 1].o_id : null);
         if (!t.replayed) exec.afterCommit(() => this.events.transferred(t, r.o_debit_user, r.o_credit_user));
         return t;
       });
       return { ok: true as const, transfers };
     });
-  }
-
-  private batchRecord(r: BatchRow, item: PostItem, previousId: string | null): TransferRecord {
-    return {
-      id: r.o_id!,
-      kind: item.kind,
-      asset: item.asset,
-      amount: item.amount,
-      debitAccountId: r.o_debit!,
-      creditAccountId: r.o_credit!,
-      reference: item.referencePrevious && previousId ? previousId : (item.reference ?? null),
-      metadata: item.metadata ?? null,
-      createdAt: new Date(r.o_created!),
-      replayed: r.o_replayed,
-      userIds: [r.o_debit_user, r.o_credit_user].filter((x): x is string => !!x),
-    };
-  }
-
-  private batchError(r: BatchRow, item: PostItem): Error {
-    switch (r.o_err) {
-      case 'insufficient_funds':
-        return new InsufficientFundsError(item.asset, item.amount);
-      case 'account_not_found':
-        return notFound('Account not found');
-      case 'hold_not_found':
-        return notFound('Hold not found');
-      case 'hold_posted':
-      case 'hold_voided':
-        return conflict(`Hold is already ${r.o_err.slice(5)}`);
-      case 'hold_exceeded':
-        return conflict(`Cannot post ${formatAmount(item.amount, item.asset)}: more than remains held`);
-      case 'asset_mismatch':
-        return badRequest('The hold is in another asset');
-      case 'same_account':
-        return badRequest('A hold cannot be posted to its own account');
-      case 'key_reused':
-        return conflict('Idempotency key was already used for a different movement');
-      default:
-        return new Error(`ledger_post_batch: unknown refusal ${r.o_err}`);
-    }
   }
 
   private async post(
@@ -520,11 +427,4 @@ export class LedgerService {
     if (!row) throw notFound('Hold not found');
     return row;
   }
-}
-
-function toBatchItem(it: PostItem, g: number): BatchItemJson {
-  const base = { g, k: it.key, t: it.kind, a: it.asset, m: it.amount.toString(), r: it.reference ?? null, x: it.metadata ?? null };
-  const rp = it.referencePrevious ? { rp: 1 as const } : {};
-  if ('holdId' in it) return { ...base, ...rp, c: accountSpec(it.to, it.asset), h: it.holdId, f: !!it.final };
-  return { ...base, ...rp, d: accountSpec(it.from, it.asset), c: accountSpec(it.to, it.asset) };
 }
