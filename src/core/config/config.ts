@@ -1,7 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, developmentJwtSecret, Env, Reader } from './env-reader';
-import { mediaConfig, paymentsConfig } from './sections';
+import { clusterConfig, mediaConfig, paymentsConfig } from './sections';
 
 /**
  * The whole runtime configuration, validated once at boot from the environment.
@@ -386,31 +385,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
-}
-
-// ---------------------------------------------------------------------------- process model
-/** The flags the benchmarks found necessary (docs/BENCHMARKS.md): a young generation large enough for fan-out bursts. */
-export const DEFAULT_RUNTIME_FLAGS = ['--max-semi-space-size=64'];
-
-function clusterConfig(r: Reader): AppConfig['cluster'] {
-  // One worker unless asked: on a host that also runs Postgres and Redis (and, in the benchmarks,
-  // the load generator) a second worker measured no faster for transfers and slower for chat
-  // fan-out (docs/BENCHMARKS.md, issue 16). `auto` = one per core where the database is elsewhere.
-  const cores = availableParallelism();
-  let workers = 1;
-  const raw = r.raw('WEB_CONCURRENCY');
-  if (raw !== undefined) {
-    if (raw.toLowerCase() === 'auto') workers = cores;
-    else workers = r.int('WEB_CONCURRENCY', workers, 1, 256);
-  }
-  let runtimeFlags = DEFAULT_RUNTIME_FLAGS;
-  const flags = r.raw('RUNTIME_FLAGS');
-  if (flags !== undefined) {
-    runtimeFlags = flags.toLowerCase() === 'none' ? [] : flags.split(/\s+/).filter(Boolean);
-    const bad = runtimeFlags.filter((f) => !/^--[a-z0-9][a-z0-9_-]*(=[^\s]+)?$/i.test(f));
-    if (bad.length) r.problems.push(`RUNTIME_FLAGS holds flags like --max-semi-space-size=64 (or "none"), got ${bad.join(' ')}`);
-  }
-  return { workers, runtimeFlags, sticky: r.bool('CLUSTER_STICKY', true) };
 }
 
 // ---------------------------------------------------------------------------- chat, presence, notifications
