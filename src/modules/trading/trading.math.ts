@@ -192,10 +192,16 @@ export function percentChange(open: bigint, last: bigint): string {
 }
 
 /**
- * Ticks and lots for the engine: integer counts, not amounts (exact: the values were validated as
- * multiples, pairs bound price and quantity, and the engine refuses non-safe integers).
+ * Ticks and lots for the engine: integer COUNTS of ticks/lots, never amounts. The division is
+ * bigint (exact; inputs were validated as multiples), and a count outside the safe-integer range
+ * is refused here rather than rounded (pairs bound price and quantity far below it).
  */
-export const toTicks = (price: bigint, pair: PairSpec): number => Number(price / pair.tickSize);
-export const toLots = (qty: bigint, pair: PairSpec): number => Number(qty / pair.lotSize);
+function toCount(units: bigint, size: bigint, what: string): number {
+  const n = units / size;
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`${what} count ${n} is beyond the engine's exact range`);
+  return Number(n);
+}
+export const toTicks = (price: bigint, pair: PairSpec): number => toCount(price, pair.tickSize, 'tick');
+export const toLots = (qty: bigint, pair: PairSpec): number => toCount(qty, pair.lotSize, 'lot');
 export const fromTicks = (ticks: number, pair: PairSpec): bigint => BigInt(ticks) * pair.tickSize;
 export const fromLots = (lots: number, pair: PairSpec): bigint => BigInt(lots) * pair.lotSize;
