@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { startTestApp, TestApp } from './harness/app';
-import { closeClients, connectSocket, eventually, gqlWs, http, loginAdmin, nextEvent, registerUser, subscribe, TestUser, waitForGqlSubscriber } from './harness/clients';
+import { closeClients, connectSocket, eventually, gqlWs, http, inboxTopped, loginAdmin, nextEvent, registerUser, subscribe, TestUser, waitForGqlSubscriber } from './harness/clients';
 import { balanceOf, deposit } from './harness/money';
 import { verifyLedger } from '../src/modules/ledger/ledger-verifier';
 import { JobsService } from '../src/core/queue/jobs.service';
@@ -66,7 +66,7 @@ describe('P2P escrow windows', () => {
     expect(((await sub.next(10_000)) as any).data.escrowUpdated).toEqual({ id: e.id, status: 'cancelled', cancelReason: 'payment_timeout' });
     expect(await balanceOf(t, seller, 'BTC')).toEqual({ asset: 'BTC', available: '1.00000000', held: '0.00000000', total: '1.00000000' });
     for (const u of [seller, buyer]) {
-      const n = (await get(u, `/api/notifications/${u.id}`).expect(200)).body.items[0];
+      const n = (await inboxTopped(t, u, 'Trade cancelled: the payment window ended'))[0];
       expect(n).toMatchObject({ type: 'escrow', title: 'Trade cancelled: the payment window ended', data: { escrowId: e.id, status: 'cancelled' } });
     }
     const events = (await get(buyer, `${E}/${e.id}/events`).expect(200)).body;

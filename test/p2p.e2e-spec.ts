@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { startTestApp, TestApp } from './harness/app';
-import { closeClients, collect, connectSocket, gql, gqlWs, http, loginAdmin, nextEvent, registerUser, subscribe, TestUser, waitForGqlSubscriber } from './harness/clients';
+import { closeClients, collect, connectSocket, gql, gqlWs, http, inboxTopped, loginAdmin, nextEvent, registerUser, subscribe, TestUser, waitForGqlSubscriber } from './harness/clients';
 import { balanceOf, deposit } from './harness/money';
 import { verifyLedger } from '../src/modules/ledger/ledger-verifier';
 
@@ -255,7 +255,7 @@ describe('P2P escrow', () => {
     expect(await heldOf(e.id)).toEqual({ status: 'pending', remaining: '1010000' });
 
     // The seller (the other party) was notified; both see the escrow; the trade chat is private to the two.
-    const createdNotes = (await get(seller, `/api/notifications/${seller.id}`).expect(200)).body.items;
+    const createdNotes = await inboxTopped(t, seller, 'New P2P trade');
     expect(createdNotes[0]).toMatchObject({ type: 'escrow', title: 'New P2P trade', data: { escrowId: e.id, status: 'awaiting_payment' } });
     expect((await get(seller, `${E}/${e.id}`).expect(200)).body).toEqual(e);
     expect((await get(buyer, `${E}/${e.id}`).expect(200)).body).toEqual(e);
@@ -274,7 +274,7 @@ describe('P2P escrow', () => {
     expect(Date.parse(paid.releaseDeadline) - Date.parse(paid.paidAt)).toBe(1_800_000);
     expect((await sPaid).escrow.status).toBe('paid');
     expect((await sub.next()) as any).toEqual({ data: { escrowUpdated: { id: e.id, status: 'paid', amount: '0.01000000', fee: '0.00010000', fiatAmount: '650.00', releaseDeadline: paid.releaseDeadline } } });
-    const sNotes = (await get(seller, `/api/notifications/${seller.id}`).expect(200)).body.items;
+    const sNotes = await inboxTopped(t, seller, 'The buyer marked the trade as paid');
     expect(sNotes[0]).toMatchObject({ type: 'escrow', title: 'The buyer marked the trade as paid', data: { escrowId: e.id, status: 'paid' } });
     // Still held while paid.
     expect((await balanceOf(t, seller, 'BTC')).held).toBe('0.01010000');
@@ -299,7 +299,7 @@ describe('P2P escrow', () => {
     );
     const bHist = (await get(buyer, `/api/wallet/${buyer.id}/transactions?asset=BTC`).expect(200)).body.items;
     expect(bHist.map((i: any) => [i.type, i.amount, i.counterpartyId])).toEqual([['p2p_release', '0.01000000', seller.id]]);
-    expect((await get(buyer, `/api/notifications/${buyer.id}`).expect(200)).body.items[0]).toMatchObject({ title: 'Crypto released' });
+    expect((await inboxTopped(t, buyer, 'Crypto released'))[0]).toMatchObject({ title: 'Crypto released' });
 
     // Timeline and reputation.
     const events = (await get(buyer, `${E}/${e.id}/events`).expect(200)).body;
@@ -363,7 +363,7 @@ describe('P2P escrow', () => {
     expect((await update).escrow.status).toBe('cancelled');
     expect(await balanceOf(t, seller, 'BTC')).toEqual({ asset: 'BTC', available: '1.00000000', held: '0.00000000', total: '1.00000000' });
     expect(await heldOf(e.id)).toEqual({ status: 'voided', remaining: '0' });
-    expect((await get(seller, `/api/notifications/${seller.id}`).expect(200)).body.items[0]).toMatchObject({ title: 'Trade cancelled by the buyer' });
+    expect((await inboxTopped(t, seller, 'Trade cancelled by the buyer'))[0]).toMatchObject({ type: 'escrow', data: { escrowId: e.id } });
     // Terminal: nothing more happens.
     await act(buyer, e.id, 'cancel').expect(409);
     await act(buyer, e.id, 'confirm').expect(409);
@@ -476,8 +476,8 @@ describe('P2P escrow', () => {
       },
     });
     expect((await sUpd).escrow.dispute.sealHash).toBe(d.dispute.sealHash);
-    expect((await get(seller, `/api/notifications/${seller.id}`).expect(200)).body.items[0]).toMatchObject({ title: 'Your P2P trade is disputed' });
-    expect((await get(admin, `/api/notifications/${admin.id}`).expect(200)).body.items[0]).toMatchObject({ title: 'P2P dispute to arbitrate', data: { escrowId: a.id } });
+    expect((await inboxTopped(t, seller, 'Your P2P trade is disputed'))[0]).toMatchObject({ type: 'escrow', data: { escrowId: a.id } });
+    expect((await inboxTopped(t, admin, 'P2P dispute to arbitrate'))[0]).toMatchObject({ data: { escrowId: a.id } });
     // Later chat messages do not change the seal.
     await post(seller, `/api/chat/rooms/${a.chatRoomId}/messages`, { content: 'ok it arrived' }).expect(201);
     expect((await get(admin, `/api/admin/p2p/escrow/${a.id}/seal`).expect(200)).body).toEqual({

@@ -215,12 +215,24 @@ describe('Payments: Stripe and PayPal', () => {
       await postWebhook(t, 'stripe', stripeEvent('checkout.session.completed', stripeSession(o))).expect(200);
       expect((await seen).payment).toMatchObject({ amountPaid: '19.99', userId: user.id });
       expect((await sub.next()).data.paymentUpdated).toEqual({ id: p.id, status: 'succeeded', amountPaid: '19.99' });
-      const inbox = (await http(t).get(`/api/notifications/${user.id}`).set('authorization', `Bearer ${user.token}`).expect(200)).body;
-      expect(inbox.items.filter((n: { type: string }) => n.type === 'payment')).toHaveLength(1);
-      // A second event for the same payment notifies nobody again.
+      // The inbox notification goes through the transactional outbox (at least once, after commit), so it
+      // may land a moment after the live events: wait for the outbox to deliver it rather than race it.
+      const paymentNotes = async () =>
+        (await http(t).get(`/api/notifications/${user.id}`).set('authorization', `Bearer ${user.token}`).expect(200)).body.items.filter(
+          (n: { type: string }) => n.type === 'payment',
+        );
+      await eventually(async () => (await paymentNotes()).length > 0 || undefined);
+      expect(await paymentNotes()).toHaveLength(1);
+      // A second event for the same payment notifies nobody again: it adds no outbox entry, and once the
+      // outbox has nothing pending for this payment the inbox still holds one.
       await postWebhook(t, 'stripe', stripeEvent('payment_intent.succeeded', { id: stripePi(o), amount_received: 1999, currency: 'usd', metadata: { paymentId: p.id } })).expect(200);
-      const inbox2 = (await http(t).get(`/api/notifications/${user.id}`).set('authorization', `Bearer ${user.token}`).expect(200)).body;
-      expect(inbox2.items.filter((n: { type: string }) => n.type === 'payment')).toHaveLength(1);
+      const entries = await ds.query(`SELECT delivered_at FROM outbox WHERE payload->>'userId' = $1`, [user.id]);
+      expect(entries).toHaveLength(1);
+      await eventually(async () => {
+        const pending = await ds.query(`SELECT 1 FROM outbox WHERE payload->>'userId' = $1 AND delivered_at IS NULL`, [user.id]);
+        return pending.length === 0 || undefined;
+      });
+      expect(await paymentNotes()).toHaveLength(1);
       await expect(subOther.next(300)).rejects.toThrow(/Timed out/);
       expect(otherGot).toBe(false);
     });

@@ -173,6 +173,18 @@ export async function eventually<T>(fn: () => Promise<T> | T, { timeoutMs = 5000
   throw lastErr ?? new Error('Condition not met in time');
 }
 
+/**
+ * A user's inbox once its newest notification has the given title. Notifications of escrow and
+ * payment changes go through the transactional outbox (delivered just after commit), so a test
+ * waits for them instead of racing the delivery.
+ */
+export async function inboxTopped(t: TestApp | string, user: TestUser, title: string): Promise<any[]> {
+  return eventually(async () => {
+    const items = (await http(t).get(`/api/notifications/${user.id}`).set('authorization', `Bearer ${user.token}`).expect(200)).body.items;
+    return items[0]?.title === title ? items : undefined;
+  });
+}
+
 export async function closeClients() {
   for (const s of openSockets) s.close();
   openSockets.clear();
