@@ -1,9 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { badRequest } from '../../core/http/domain-error';
 import { UsersService } from './users.service';
-
-/** The same rule as registration (auth/dto): 3–32 of letters, digits, `_`, `.` and `-`. */
-const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+import { isUsername, USERNAME_MAX, USERNAME_MIN } from './username';
 
 /**
  * Finding a person by the name they show (to send money, tip, invite): any signed-in user may
@@ -17,7 +15,7 @@ export class UsersController {
   @Get('by-username/:username')
   byUsername(@Param('username') username: string) {
     const name = username.replace(/^@/, '');
-    if (!USERNAME.test(name)) throw badRequest('username must be 3-32 letters, digits, _ . or -', { field: 'username' });
+    if (!isUsername(name)) throw badRequest(`username must be ${USERNAME_MIN}-${USERNAME_MAX} letters, digits, _ . or -`, { field: 'username' });
     return this.users.lookupByUsername(name);
   }
 }

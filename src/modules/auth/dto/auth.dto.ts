@@ -1,6 +1,7 @@
 import { Field, InputType, ObjectType } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
+import { USERNAME_CHARS, USERNAME_MAX, USERNAME_MIN } from '../../users/username';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -9,8 +10,8 @@ export class RegisterDto {
   @Field()
   @Transform(trim)
   @IsString()
-  @Length(3, 32)
-  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'username may contain only letters, digits, _ . and -' })
+  @Length(USERNAME_MIN, USERNAME_MAX)
+  @Matches(USERNAME_CHARS, { message: 'username may contain only letters, digits, _ . and -' })
   username: string;
 
   @Field()
