@@ -1,4 +1,5 @@
 import { badRequest } from './domain-error';
+import { isUUID } from 'class-validator';
 
 /**
  * List pages and their opaque cursors: base64url JSON, validated on the way back in. Clients
@@ -57,7 +58,6 @@ export type CursorSlot = 'string' | 'number' | 'uuid' | 'timestamp';
 
 export const kindCursor = (kind: string, values: CursorValue): unknown[] => [1, kind, ...values];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Postgres timestamptz text output, e.g. "2025-11-27 10:00:00.123456+00".
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2}){0,2}|Z)?$/;
 
@@ -66,7 +66,7 @@ function fits(slot: CursorSlot, v: unknown): boolean {
     case 'number':
       return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
     case 'uuid':
-      return typeof v === 'string' && UUID.test(v);
+      return typeof v === 'string' && isUUID(v);
     case 'timestamp':
       return typeof v === 'string' && PG_TIMESTAMP.test(v);
     default:

@@ -17,10 +17,10 @@ import { BattleView, toBattleView } from './battle.views';
 import { BattleRow, BattlesRepository } from './battles.repository';
 import type { BattlesQueryDto, CreateBattleDto } from './dto/battles.dto';
 import { HASH_FORMAT_DESCRIPTION, LogEntry, toLogEntries } from './vote-log';
+import { isUUID } from 'class-validator';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isCursor = (v: unknown): v is [number, string, string] =>
-  Array.isArray(v) && v.length === 3 && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'string' && v[1].length <= 64 && typeof v[2] === 'string' && UUID_RE.test(v[2]);
+  Array.isArray(v) && v.length === 3 && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'string' && v[1].length <= 64 && typeof v[2] === 'string' && isUUID(v[2]);
 
 /** Ledger idempotency key and movement kind of a battle's prize pool. */
 export const prizeHoldKey = (battleId: string) => `battle:${battleId}:prize`;

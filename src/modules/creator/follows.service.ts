@@ -11,13 +11,13 @@ import { CreatorRepository } from './creator.repository';
 import { decideFollow } from './creator.rules';
 import { CreatorCard, toCard } from './creator.views';
 import { enforce } from './stats.service';
+import { isUUID } from 'class-validator';
 
 /** The `follow` reward rule (rewards module), paid once per fan and creator. */
 export const FOLLOW_ACTION = 'follow';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isCardCursor = (v: unknown): v is [number, string] =>
-  Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && (v[0] as number) >= 0 && typeof v[1] === 'string' && UUID_RE.test(v[1]);
+  Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && (v[0] as number) >= 0 && typeof v[1] === 'string' && isUUID(v[1]);
 
 /**
  * Follows: idempotent in both directions (a repeat changes nothing and answers the same card),

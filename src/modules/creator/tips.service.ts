@@ -17,10 +17,10 @@ import { planTip, TipPlan } from './creator.rules';
 import { TipView, toTip } from './creator.views';
 import { StatsService } from './stats.service';
 import type { TipDto } from './dto/creator.dto';
+import { isUUID } from 'class-validator';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isTipCursor = (v: unknown): v is [string, string] =>
-  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && typeof v[1] === 'string' && UUID_RE.test(v[1]);
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && typeof v[1] === 'string' && isUUID(v[1]);
 
 /** Ledger movement kinds of a tip. */
 export const TIP_KIND = 'tip';

@@ -19,10 +19,10 @@ import { iso } from '../../core/database/sql';
 import { EscrowEventView, EscrowRow, EscrowView, pgArray, toEscrowView } from './p2p.views';
 import { OffersService } from './offers.service';
 import type { AcceptOfferDto, AdminEscrowsQueryDto, CreateEscrowDto, DisputeDto, EscrowsQueryDto, ResolveDto } from './dto/p2p.dto';
+import { isUUID } from 'class-validator';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isCursor = (v: unknown): v is [string, string] =>
-  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && typeof v[1] === 'string' && UUID_RE.test(v[1]);
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && typeof v[1] === 'string' && isUUID(v[1]);
 
 /**
  * P2P escrows: the use cases every transport calls. Every state change:

@@ -11,10 +11,10 @@ import { parseAmount } from '../ledger/money';
 import { formatScaled, parsePrice, PRICE_DECIMALS } from './p2p.math';
 import { OFFER_SELECT, OfferRow, OfferView, toOfferView } from './p2p.views';
 import type { CreateOfferDto, OffersQueryDto, UpdateOfferDto } from './dto/p2p.dto';
+import { isUUID } from 'class-validator';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isCursor = (v: unknown): v is [string, string] =>
-  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && typeof v[1] === 'string' && UUID_RE.test(v[1]);
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && typeof v[1] === 'string' && isUUID(v[1]);
 
 /** Payment method names: trimmed, unique (case-insensitively), in the order given. */
 export function normalizeMethods(methods: string[]): string[] {

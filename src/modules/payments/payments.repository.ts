@@ -7,9 +7,9 @@ import { decodeCursor, Page, parseLimit, toPage } from '../../core/http/paginati
 import type { PaymentEventKind, PaymentStatus } from './payment.machine';
 import type { ProviderName } from './providers/provider';
 import { PaymentRow, PaymentView, toPaymentView } from './payments.views';
+import { isUUID } from 'class-validator';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
+export const isUuid = (v: unknown): v is string => typeof v === 'string' && isUUID(v);
 const isCursor = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && v[0].length <= 64 && isUuid(v[1]);
 
 export interface StoredEvent {

@@ -21,6 +21,7 @@ import { RewardRow, RewardsRepository } from './rewards.repository';
 import { RewardRules } from './reward-rules.service';
 import { big, num as int, iso } from '../../core/database/sql';
 import type { FundPoolDto, TriggerRewardDto } from './dto/rewards.dto';
+import { isUUID } from 'class-validator';
 
 
 export interface RewardView {
@@ -255,7 +256,7 @@ export class RewardsService implements OnApplicationBootstrap {
   async history(userId: string, q: { limit?: unknown; cursor?: unknown }): Promise<Page<RewardView>> {
     const limit = parseLimit(q.limit);
     // The cursor is the last reward's id; its (created_at, id) is read back exactly (microseconds).
-    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v));
+    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && isUUID(v));
     const rows = await this.repo.userRewards(userId, limit + 1, cursor);
     return toPage(rows, limit, toRewardView, (r: RewardRow) => r.id);
   }

@@ -17,6 +17,7 @@ import type { CreateVideoDto } from './dto/videos.dto';
 import { MAX_DURATION_SECONDS, placeAds, thumbnailFor, toMs } from './video.rules';
 import { VideoViewersService } from './video-viewers.service';
 import { AdSlot, BUCKETS, LAST_BUCKET_BIT, VideoTiming } from './watch-credit';
+import { isUUID } from 'class-validator';
 
 export interface VideoAdView {
   id: string;
@@ -65,7 +66,6 @@ interface VideoRow {
 }
 
 const SPEC_CACHE_MAX = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const secs = (ms: number | string) => Number(ms) / 1000;
 
 /** Videos by URL with ad slots and milestones; their analytics for the creator and admins. */
@@ -143,7 +143,7 @@ export class VideosService {
   async list(q: { limit?: unknown; cursor?: unknown; creatorId?: string }): Promise<Page<VideoView>> {
     const limit = parseLimit(q.limit);
     // The cursor is the last video's id; its (created_at, id) is read back exactly (microseconds).
-    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && UUID.test(v));
+    const cursor = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && isUUID(v));
     const params: unknown[] = [limit + 1];
     const where: string[] = [];
     if (q.creatorId) {
