@@ -78,9 +78,13 @@ export async function createApp(config: AppConfig): Promise<App> {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
+        // HLS streams play through hls.js (Media Source Extensions): it fetches the playlists and
+        // segments from the video's host (any https host, as for media-src) and transmuxes in a
+        // worker it starts from a blob: URL; the element then plays a blob: URL.
+        connectSrc: ["'self'", 'ws:', 'wss:', 'https:'],
         imgSrc: ["'self'", 'data:', 'https:'],
         mediaSrc: ["'self'", 'https:', 'blob:'],
+        workerSrc: ["'self'", 'blob:'],
         // The Watch2Earn player embeds hosted providers' players (YouTube, Vimeo, Cloudflare Stream).
         frameSrc: ["'self'", 'https://www.youtube-nocookie.com', 'https://www.youtube.com', 'https://player.vimeo.com', 'https://iframe.videodelivery.net', 'https://*.cloudflarestream.com'],
         // GraphiQL (development only) loads from a CDN.

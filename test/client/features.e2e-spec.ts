@@ -182,9 +182,9 @@ interface VideoElement {
   play(): Promise<void>;
 }
 
-/** A short WebM recorded in the browser itself (no media files or encoders on the test machine). */
-async function recordClip(p: Page, seconds: number): Promise<Buffer> {
-  const b64 = await p.evaluate(async (ms) => {
+/** A short clip recorded in the browser itself (no media files or encoders on the test machine). */
+async function recordClip(p: Page, seconds: number, mimeType = 'video/webm'): Promise<Buffer> {
+  const b64 = await p.evaluate(async ({ ms, mimeType }) => {
     const w = globalThis as unknown as RecorderWindow;
     const canvas = w.document.createElement('canvas');
     canvas.width = 64;
@@ -195,7 +195,7 @@ async function recordClip(p: Page, seconds: number): Promise<Buffer> {
       ctx.fillStyle = i++ % 2 ? '#c33' : '#33c';
       ctx.fillRect(0, 0, 64, 36);
     }, 50);
-    const rec = new w.MediaRecorder(canvas.captureStream(20), { mimeType: 'video/webm' });
+    const rec = new w.MediaRecorder(canvas.captureStream(20), { mimeType });
     const chunks: unknown[] = [];
     rec.ondataavailable = (e) => chunks.push(e.data);
     const stopped = new Promise<void>((r) => (rec.onstop = r));
@@ -208,8 +208,24 @@ async function recordClip(p: Page, seconds: number): Promise<Buffer> {
     let text = '';
     for (let k = 0; k < bytes.length; k += 0x8000) text += String.fromCharCode(...bytes.subarray(k, k + 0x8000));
     return w.btoa(text);
-  }, seconds * 1000);
+  }, { ms: seconds * 1000, mimeType });
   return Buffer.from(b64, 'base64');
+}
+
+/**
+ * A fragmented MP4 cut at its top-level boxes into an HLS fMP4 rendition: the init section
+ * (everything before the first `moof`) and one media segment (the fragments).
+ */
+function fmp4ToHls(mp4: Buffer): { init: Buffer; segment: Buffer } {
+  let at = 0;
+  while (at + 8 <= mp4.length) {
+    const size = mp4.readUInt32BE(at);
+    const type = mp4.toString('latin1', at + 4, at + 8);
+    if (type === 'moof') return { init: mp4.subarray(0, at), segment: mp4.subarray(at) };
+    if (size < 8) break;
+    at += size;
+  }
+  throw new Error('not a fragmented MP4 (no moof box)');
 }
 
 test('Videos: the HTML5 player plays the pre-roll first, then the content, and claims the ad and the milestone', async () => {
@@ -238,6 +254,54 @@ test('Videos: the HTML5 player plays the pre-roll first, then the content, and c
   await ad.waitFor({ state: 'detached' });
   await rewards.getByText(/50% watched: /).waitFor({ timeout: 30_000 });
   await axeCheck(page);
+});
+
+test('Videos: an HLS stream plays through hls.js (Media Source Extensions), fetching its playlist and segments', async () => {
+  const { init, segment } = fmp4ToHls(await recordClip(page, 3, 'video/mp4;codecs=avc1'));
+  const base = 'https://media.example.test/e2e-hls';
+  const playlist = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:4', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-MAP:URI="init.mp4"', '#EXTINF:3.0,', 'seg0.m4s', '#EXT-X-ENDLIST', ''].join('\n');
+  const fetched: string[] = [];
+  const cors = { 'access-control-allow-origin': '*' };
+  await page.route(`${base}/**`, (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop()!;
+    fetched.push(name);
+    if (name === 'stream.m3u8') return route.fulfill({ status: 200, contentType: 'application/vnd.apple.mpegurl', headers: cors, body: playlist });
+    if (name === 'init.mp4') return route.fulfill({ status: 200, contentType: 'video/mp4', headers: cors, body: init });
+    if (name === 'seg0.m4s') return route.fulfill({ status: 200, contentType: 'video/iso.segment', headers: cors, body: segment });
+    return route.fulfill({ status: 404, headers: cors, body: '' });
+  });
+  const video = (
+    await http(b.t).post('/api/videos').set(auth(creator)).send({ title: 'E2E HLS clip', url: `${base}/stream.m3u8`, durationSeconds: 3 }).expect(201)
+  ).body as { id: string };
+  await page.goto(`${b.url}/videos/${video.id}`);
+  await page.getByText('Session active').waitFor();
+  const player = page.getByLabel('Video: E2E HLS clip');
+  // Where Media Source Extensions exist (every desktop browser) the page loads hls.js and plays the stream through them.
+  await page.locator('video[data-stream="hls.js"]').waitFor();
+  await player.evaluate((v: VideoElement) => {
+    v.muted = true;
+    return v.play().catch(() => undefined);
+  });
+  // Playing for real: the clock moves past the first second of the stream's only segment.
+  await page.waitForFunction(
+    () => ((globalThis as unknown as { document: { querySelector(s: string): { currentTime: number } | null } }).document.querySelector('video')?.currentTime ?? 0) > 1,
+    undefined,
+    { timeout: 30_000 },
+  );
+  expect(await player.evaluate((v: VideoElement & { currentSrc: string }) => v.currentSrc)).toMatch(/^blob:/);
+  expect(fetched).toEqual(expect.arrayContaining(['stream.m3u8', 'init.mp4', 'seg0.m4s']));
+  await expect(page.getByText('cannot play', { exact: false }).count()).resolves.toBe(0);
+  await expect(page.getByRole('alert').filter({ hasText: 'stream' }).count()).resolves.toBe(0);
+  await page.unroute(`${base}/**`);
+});
+
+test('Videos: an HLS stream that cannot be loaded says so instead of a silent black box', async () => {
+  const url = 'https://media.example.test/e2e-hls-missing/stream.m3u8';
+  await page.route(url, (route) => route.fulfill({ status: 404, headers: { 'access-control-allow-origin': '*' }, body: 'not found' }));
+  const video = (await http(b.t).post('/api/videos').set(auth(creator)).send({ title: 'E2E missing stream', url, durationSeconds: 3 }).expect(201)).body as { id: string };
+  await page.goto(`${b.url}/videos/${video.id}`);
+  await page.getByRole('alert').filter({ hasText: 'The stream could not be loaded.' }).waitFor({ timeout: 30_000 });
+  await page.unroute(url);
 });
 
 test('Admin: the rules editor saves, a notification is sent, and a dispute is resolved from the queue', async () => {

@@ -4,6 +4,7 @@ import { api } from '../lib/api';
 import { emitAck, getSocket, useSocketEvent } from '../lib/socket';
 import { Button, Countdown, ErrorState, Loading, Page, toast } from '../lib/ui';
 import { useLive } from './live';
+import { useHlsSource } from './videos/useHls';
 import { useWatch, type PlayerPort } from './videos/useWatch';
 import { clock, playbackFor, type Playback, type Video } from './videos/watch';
 import './features.css';
@@ -123,20 +124,26 @@ function Player({ video, playback }: { video: Video; playback: Playback }) {
   }, [playback.kind, embedPlaying, port, video.durationSeconds, w]);
 
   const ready = w.phase === 'ready' || w.phase === 'ad';
-  // HLS plays natively in Safari and Chrome on Android; elsewhere it needs a player library (hls.js), not bundled.
-  const noHls = playback.kind === 'video' && playback.hls && typeof document !== 'undefined' && !document.createElement('video').canPlayType('application/vnd.apple.mpegurl');
+  // HLS plays through hls.js (Media Source Extensions), natively where there is no MSE (useHlsSource).
+  const stream = useHlsSource(el, playback);
   return (
     <div className="stack">
-      {noHls && (
+      {stream.mode === 'unsupported' && (
         <p className="notice" role="status">
-          This video is an HLS stream, which this browser cannot play by itself. Try Safari, or a phone browser.
+          This video is an HLS stream, and this browser can play neither HLS nor Media Source Extensions. Try another browser.
+        </p>
+      )}
+      {stream.mode === 'failed' && (
+        <p className="notice" role="alert">
+          {stream.message}
         </p>
       )}
       <div className="player">
         {playback.kind === 'video' ? (
           <video
             ref={el}
-            src={playback.src}
+            src={playback.hls ? undefined : playback.src}
+            data-stream={stream.mode}
             controls
             playsInline
             preload="metadata"
