@@ -151,6 +151,35 @@ describe('P2P escrow', () => {
       await get(b, `${O}/not-a-uuid`).expect(400);
     });
 
+    it('announces offers live on offerUpdated: posted, edited, leaving the market; edits of a paused offer stay private', async () => {
+      const a = await registerUser(t);
+      const viewer = await registerUser(t);
+      const ws = gqlWs(t, viewer.token);
+      const all = subscribe(ws, `subscription { offerUpdated { id userId side asset price status } }`);
+      const eth = subscribe(ws, `subscription { offerUpdated(asset: "ETH") { id asset } }`);
+      await waitForGqlSubscriber(t, 'p2p:offers');
+      const body = { side: 'sell', asset: 'USDT', fiatCurrency: 'EUR', price: '0.93', minAmount: '10', maxAmount: '500', paymentMethods: ['SEPA'], paymentWindowSeconds: 900 };
+      const o = (await post(a, O, body).expect(201)).body;
+      expect(((await all.next()) as any).data.offerUpdated).toEqual({ id: o.id, userId: a.id, side: 'sell', asset: 'USDT', price: '0.93', status: 'active' });
+      await http(t).patch(`${O}/${o.id}`).set('authorization', auth(a)).send({ price: '0.94' }).expect(200);
+      expect(((await all.next()) as any).data.offerUpdated).toMatchObject({ id: o.id, price: '0.94', status: 'active' });
+      await http(t).patch(`${O}/${o.id}`).set('authorization', auth(a)).send({ status: 'paused' }).expect(200);
+      expect(((await all.next()) as any).data.offerUpdated).toMatchObject({ id: o.id, status: 'paused' });
+      // Paused: not public, so its edits are not announced; coming back is.
+      await http(t).patch(`${O}/${o.id}`).set('authorization', auth(a)).send({ price: '0.99' }).expect(200);
+      await http(t).patch(`${O}/${o.id}`).set('authorization', auth(a)).send({ status: 'active' }).expect(200);
+      expect(((await all.next()) as any).data.offerUpdated).toMatchObject({ id: o.id, price: '0.99', status: 'active' });
+      // A PATCH that changes nothing announces nothing; the asset filter kept the USDT offer from the ETH feed.
+      await http(t).patch(`${O}/${o.id}`).set('authorization', auth(a)).send({}).expect(200);
+      await expect(all.next(300)).rejects.toThrow(/Timed out/);
+      const e = (await post(a, O, { ...body, asset: 'ETH', price: '3000', minAmount: '0.01', maxAmount: '1' }).expect(201)).body;
+      expect(((await eth.next()) as any).data.offerUpdated).toEqual({ id: e.id, asset: 'ETH' });
+      expect(((await all.next()) as any).data.offerUpdated).toMatchObject({ id: e.id, asset: 'ETH' });
+      // Without a token there is no subscription at all: the connection is closed as unauthorised.
+      const anon = gqlWs(t);
+      expect(await subscribe(anon, `subscription { offerUpdated { id } }`).failure()).toMatchObject({ code: 4401 });
+    });
+
     it('accepts an offer within its limits: amount in the asset, fiatAmount = amount × price rounded half-up to the cent', async () => {
       const seller = await funded('1');
       const buyer = await registerUser(t);

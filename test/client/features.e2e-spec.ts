@@ -112,6 +112,19 @@ test('P2P: post an offer through the form, see it in the book, and close it', as
   expect(closed.status).toBe('closed');
 });
 
+test('P2P: the offer book follows the market live: another user posts, reprices and closes an offer', async () => {
+  const book = page.getByRole('list', { name: 'Offers' });
+  await page.getByRole('heading', { name: 'Offers' }).waitFor();
+  const body = { side: 'buy', asset: 'ETH', fiatCurrency: 'EUR', price: '2345.67', minAmount: '0.1', maxAmount: '2', paymentMethods: ['Wise'], paymentWindowSeconds: 900 };
+  const o = (await http(b.t).post('/api/crypto/p2p/offers').set(auth(carol)).send(body).expect(201)).body as { id: string };
+  const row = book.getByRole('listitem').filter({ hasText: carol.username });
+  await row.filter({ hasText: '2,345.67' }).waitFor({ timeout: 10_000 });
+  await http(b.t).patch(`/api/crypto/p2p/offers/${o.id}`).set(auth(carol)).send({ price: '2400' }).expect(200);
+  await row.filter({ hasText: '2,400' }).waitFor({ timeout: 10_000 });
+  await http(b.t).patch(`/api/crypto/p2p/offers/${o.id}`).set(auth(carol)).send({ status: 'closed' }).expect(200);
+  await row.waitFor({ state: 'detached', timeout: 10_000 });
+});
+
 test('Videos: the player starts a watch session, shows the live viewer count and claims a milestone', async () => {
   const video = (
     await http(b.t)

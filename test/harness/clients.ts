@@ -132,11 +132,17 @@ export function subscribe<T = any>(client: WsClient, query: string, variables: R
       if (queue.length) return Promise.resolve(queue.shift()!);
       if (error) return Promise.reject(error);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('Timed out waiting for a subscription payload')), timeoutMs);
-        waiters.push((v) => {
+        const waiter = (v: T) => {
           clearTimeout(timer);
           resolve(v);
-        });
+        };
+        // A waiter that timed out leaves the queue, so the next payload goes to the next next().
+        const timer = setTimeout(() => {
+          const i = waiters.indexOf(waiter);
+          if (i >= 0) waiters.splice(i, 1);
+          reject(new Error('Timed out waiting for a subscription payload'));
+        }, timeoutMs);
+        waiters.push(waiter);
         errorWaiters.push((e) => {
           clearTimeout(timer);
           reject(e);

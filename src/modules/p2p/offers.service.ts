@@ -10,6 +10,8 @@ import { AssetSymbol, isAssetSymbol } from '../ledger/assets';
 import { parseAmount } from '../ledger/money';
 import { formatScaled, parsePrice, PRICE_DECIMALS } from './p2p.math';
 import { OFFER_SELECT, OfferRow, OfferView, toOfferView } from './p2p.views';
+import { Announcer } from '../../core/realtime/announce';
+import { OfferUpdated } from './p2p.events';
 import type { CreateOfferDto, OffersQueryDto, UpdateOfferDto } from './dto/p2p.dto';
 import { isUUID } from 'class-validator';
 
@@ -40,6 +42,7 @@ export class OffersService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly announcer: Announcer,
   ) {}
 
   checkWindow(seconds: number, field = 'paymentWindowSeconds') {
@@ -62,7 +65,14 @@ export class OffersService {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::varchar(40)[], $9, $10) RETURNING id`,
       [user.id, dto.side, asset, dto.fiatCurrency, formatScaled(price, PRICE_DECIMALS), min.toString(), max.toString(), methods, dto.paymentWindowSeconds, dto.terms?.trim() || null],
     );
-    return this.get(row.id);
+    const offer = await this.get(row.id);
+    this.announce(offer);
+    return offer;
+  }
+
+  /** After the change committed: the market's live viewers (`offerUpdated`) see it without reloading. */
+  private announce(offer: OfferView): void {
+    void this.announcer.announce(OfferUpdated, offer, { none: true });
   }
 
   async getRow(offerId: string): Promise<OfferRow> {
@@ -76,7 +86,7 @@ export class OffersService {
   }
 
   async update(user: AuthUser, offerId: string, dto: UpdateOfferDto): Promise<OfferView> {
-    await withTransaction(this.ds, async (tx) => {
+    const changed = await withTransaction(this.ds, async (tx) => {
       const [cur] = await tx.query<{ user_id: string; asset: AssetSymbol; status: string; min_amount: string; max_amount: string }>(
         `SELECT user_id, asset, status, min_amount, max_amount FROM p2p_offers WHERE id = $1 FOR UPDATE`,
         [offerId],
@@ -107,10 +117,15 @@ export class OffersService {
       } else if (cur.status === 'closed' && sets.length) {
         throw conflict('The offer is closed; post a new one');
       }
-      if (!sets.length) return;
+      if (!sets.length) return false;
       await tx.query(`UPDATE p2p_offers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
+      return { wasActive: cur.status === 'active' };
     });
-    return this.get(offerId);
+    const offer = await this.get(offerId);
+    // Only active offers are public: the market hears of an active offer's changes and of it leaving
+    // (paused, closed), never of edits to an offer nobody else can see.
+    if (changed && (changed.wasActive || offer.status === 'active')) this.announce(offer);
+    return offer;
   }
 
   /**

@@ -22,8 +22,9 @@ import {
 } from './dto/p2p.dto';
 import { EscrowService } from './escrow.service';
 import { OffersService } from './offers.service';
-import { escrowTopic } from './p2p.events';
-import type { EscrowView } from './p2p.views';
+import { escrowTopic, OFFERS_TOPIC } from './p2p.events';
+import type { EscrowView, OfferView } from './p2p.views';
+import { SharedSubscription } from '../../core/graphql/shared-execution';
 
 const EscrowId = () => Args('escrowId', { type: () => ID }, new ParseUUIDPipe());
 const OfferId = () => Args('offerId', { type: () => ID }, new ParseUUIDPipe());
@@ -114,6 +115,22 @@ export class P2PResolver {
   @Mutation(() => EscrowGql, { description: 'Admins resolve a dispute: release to the buyer or refund the seller' })
   resolveP2pEscrow(@CurrentUser() user: AuthUser, @EscrowId() escrowId: string, @Args('input') input: ResolveDto) {
     return this.escrows.resolve(user, escrowId, input);
+  }
+
+  /**
+   * Offers posted or changed (new price or limits, paused, closed), for the market's live view.
+   * Only active offers are public: an offer that leaves the market (paused, closed) is announced
+   * once so viewers drop it, and edits of a paused offer are not announced. With `asset`, only
+   * that asset's offers.
+   */
+  @SharedSubscription() // the market is the same for every signed-in viewer
+  @Subscription(() => OfferGql, {
+    description: 'P2P offers posted or changed (price, limits, paused, closed); with asset, only that asset',
+    filter: (p: { offerUpdated: OfferView }, v: { asset?: string | null }) => !v.asset || p.offerUpdated.asset === v.asset,
+    resolve: (p: { offerUpdated: OfferView }) => p.offerUpdated,
+  })
+  offerUpdated(@Args('asset', { type: () => String, nullable: true }) _asset?: string) {
+    return this.pubsub.iterator(OFFERS_TOPIC);
   }
 
   /** Changes of one escrow; only its parties and admins may subscribe. */
