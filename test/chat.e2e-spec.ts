@@ -554,6 +554,31 @@ describe('chat', () => {
       expect(badArg.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     });
 
+    it('publicRoomChanged follows the public list across instances: created, joined, left; private rooms stay unannounced', async () => {
+      const alice = await registerUser(a);
+      const bob = await registerUser(a);
+      const viewer = await registerUser(a);
+      const sub = subscribe(gqlWs(a, viewer.token), 'subscription { publicRoomChanged { id name memberCount } }');
+      await waitForGqlSubscriber(a, 'chat:public-rooms');
+      const hidden = await createRoom(b, alice, { isPrivate: true, memberIds: [bob.id] });
+      const room = await createRoom(b, alice);
+      const seen: { id: string; name: string; memberCount: number }[] = [];
+      const next = async () => {
+        const e = ((await sub.next()) as any).data.publicRoomChanged;
+        seen.push(e);
+        return e;
+      };
+      expect(await next()).toEqual({ id: room.id, name: room.name, memberCount: 1 });
+      await http(b).post(`/api/chat/rooms/${room.id}/join`).set('authorization', bearer(bob)).expect(200);
+      expect(await next()).toEqual({ id: room.id, name: room.name, memberCount: 2 });
+      await http(b).post(`/api/chat/rooms/${room.id}/leave`).set('authorization', bearer(bob)).expect(204);
+      expect(await next()).toEqual({ id: room.id, name: room.name, memberCount: 1 });
+      // The private room's creation and its members' comings and goings were never announced.
+      await http(b).post(`/api/chat/rooms/${hidden.id}/leave`).set('authorization', bearer(bob)).expect(204);
+      await expect(sub.next(300)).rejects.toThrow(/Timed out/);
+      expect(seen.map((e) => e.id)).not.toContain(hidden.id);
+    });
+
     it('a subscription ends when its subscriber leaves the room', async () => {
       const alice = await registerUser(a);
       const bob = await registerUser(a);

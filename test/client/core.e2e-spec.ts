@@ -92,6 +92,16 @@ test('chat: a message Bob posts through the API appears live, typing shows, Ente
   await page.setViewportSize({ width: 1280, height: 860 });
 });
 
+test('chat: the public room list follows live: a room Bob creates appears, and its member count moves, without a refresh', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat', exact: true }).click();
+  await page.getByRole('heading', { name: 'Public rooms' }).waitFor();
+  const room = (await http(b.t).post('/api/chat/rooms').set(auth(bob)).send({ name: 'e2e-live-room' }).expect(201)).body as { id: string };
+  const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: 'Join e2e-live-room' }) });
+  await row.filter({ hasText: '1 members' }).waitFor({ timeout: 10_000 });
+  await http(b.t).post(`/api/chat/rooms/${room.id}/join`).set(auth(admin)).expect(200);
+  await row.filter({ hasText: '2 members' }).waitFor({ timeout: 10_000 });
+});
+
 test('notifications: one sent by an admin raises the live count; opening it reads it; read-all', async () => {
   await http(b.t).post('/api/notifications/send').set(auth(admin)).send({ userIds: [alice.id], type: 'system', title: 'Welcome aboard', body: 'first' }).expect(202);
   await page.getByRole('link', { name: /Notifications \(1 unread\)/ }).waitFor();

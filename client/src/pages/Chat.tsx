@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { NavLink, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { errorText } from '../lib/api';
@@ -12,6 +12,7 @@ type RoomRow = { id: string; name: string; isPrivate: boolean; unreadCount: numb
 const ROOMS = `query Rooms { chatRooms(limit: 100) { items { id name isPrivate unreadCount lastSeq lastReadSeq memberCount } nextCursor } }`;
 const PUBLIC = `query PublicRooms { publicChatRooms(limit: 50) { items { id name memberCount role } } }`;
 const CREATE = `mutation CreateRoom($input: CreateChatRoomInput!) { createChatRoom(input: $input) { id name } }`;
+const PUBLIC_CHANGED = `subscription PublicRoomChanged { publicRoomChanged { id memberCount } }`;
 const JOIN = `mutation JoinRoom($roomId: ID!) { joinChatRoom(roomId: $roomId) { id name } }`;
 const ADDED = `subscription RoomActivity($roomId: ID!) { messageAdded(roomId: $roomId) { roomId seq senderId } }`;
 
@@ -51,11 +52,22 @@ function CreateRoom({ onCreated }: { onCreated: (id: string) => void }) {
 
 function PublicRooms({ mine, onJoined }: { mine: Set<string>; onJoined: (id: string) => void }) {
   const [{ data, fetching, error }, refetch] = useQuery<{ publicChatRooms: { items: { id: string; name: string; memberCount: number }[] } }>({ query: PUBLIC });
-  // Public rooms have no subscription: look again every 30 s (and on demand).
-  useEffect(() => {
-    const t = setInterval(() => refetch({ requestPolicy: 'network-only' }), 30_000);
-    return () => clearInterval(t);
+  // Live: a public room created, or its member count changed, reloads the list (at most once a second),
+  // and after the live channel reconnects (events missed meanwhile).
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const reloadSoon = useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      refetch({ requestPolicy: 'network-only' });
+    }, 1000);
   }, [refetch]);
+  useEffect(() => () => clearTimeout(timer.current ?? undefined), []);
+  useSubscription({ query: PUBLIC_CHANGED }, () => {
+    reloadSoon();
+    return null;
+  });
+  useEffect(() => onReconnect(reloadSoon), [reloadSoon]);
   const [, join] = useMutation(JOIN);
   const rooms = data?.publicChatRooms.items.filter((r) => !mine.has(r.id)) ?? [];
   return (

@@ -44,3 +44,18 @@ const typingGraphql = { topic: (e: TypingEvent) => typingTopic(e.roomId), field:
 /** Typing: `typing_started` / `typing_stopped` to the room except the typist; `typingChanged` on GraphQL. */
 export const TypingStarted = defineEvent<TypingEvent>({ socket: { event: 'typing_started', payload: typingSocket }, graphql: typingGraphql });
 export const TypingStopped = defineEvent<TypingEvent>({ socket: { event: 'typing_stopped', payload: typingSocket }, graphql: typingGraphql });
+
+/** GraphQL topic of the public room list: public rooms are visible to every signed-in user. */
+export const PUBLIC_ROOMS_TOPIC = 'chat:public-rooms';
+
+/** What everyone may know of a public room: the public list's own fields, nothing per viewer. */
+export interface PublicRoomSummary {
+  id: string;
+  name: string;
+  memberCount: number;
+}
+
+/** A public room was created, or its member count changed: `publicRoomChanged` on GraphQL. */
+export const PublicRoomChanged = defineEvent<PublicRoomSummary>({
+  graphql: { topic: () => PUBLIC_ROOMS_TOPIC, field: 'publicRoomChanged' },
+});

@@ -146,6 +146,17 @@ export class ChatRepository {
     return found[0] ?? null;
   }
 
+  /** A public room as the public list shows it to everyone (null when private or gone). */
+  async publicRoomSummary(roomId: string): Promise<{ id: string; name: string; memberCount: number } | null> {
+    const [r] = await rows<{ id: string; name: string; member_count: number }>(
+      this.ds,
+      `SELECT r.id, r.name, (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id)::int AS member_count
+       FROM chat_rooms r WHERE r.id = $1 AND NOT r.is_private`,
+      [roomId],
+    );
+    return r ? { id: r.id, name: r.name, memberCount: Number(r.member_count) } : null;
+  }
+
   async roomKind(roomId: string): Promise<string | null> {
     const [r] = await rows<{ kind: string }>(this.ds, `SELECT kind FROM chat_rooms WHERE id = $1`, [roomId]);
     return r?.kind ?? null;

@@ -6,7 +6,7 @@ import { GqlPubSub } from '../../core/realtime/gql-pubsub';
 import { SharedSubscription } from '../../core/graphql/shared-execution';
 import { ChatService } from './chat.service';
 import type { MessageView } from './chat.views';
-import { isLeftSignal, leftTopic, messageTopic, typingTopic } from './chat.events';
+import { isLeftSignal, leftTopic, messageTopic, PUBLIC_ROOMS_TOPIC, typingTopic } from './chat.events';
 import { guardIterator } from './guard-iterator';
 import { ChatMessagesArgs, CreateRoomDto, PageQueryDto, SendMessageBodyDto } from './dto/chat.dto';
 import {
@@ -17,8 +17,9 @@ import {
   ChatRoomType,
   ChatRoomUserType,
   ChatTypingType,
+  PublicChatRoomType,
 } from './dto/chat.types';
-import type { TypingEvent } from './chat.events';
+import type { PublicRoomSummary, TypingEvent } from './chat.events';
 
 type MessagePayload = { messageAdded?: MessageView; messagesAdded?: MessageView[] };
 
@@ -115,6 +116,16 @@ export class ChatResolver {
       // Messages are published per batch (group commit); subscribers get them one by one.
       expand: expandBatch,
     });
+  }
+
+  /** Public rooms created, or whose member count changed: the public list, live. */
+  @SharedSubscription() // the public list is the same for every signed-in viewer
+  @Subscription(() => PublicChatRoomType, {
+    description: 'Public rooms created, or whose member count changed',
+    resolve: (p: { publicRoomChanged: PublicRoomSummary }) => p.publicRoomChanged,
+  })
+  publicRoomChanged() {
+    return this.pubsub.iterator(PUBLIC_ROOMS_TOPIC);
   }
 
   /** Others starting and stopping typing in a room the caller is a member of. */

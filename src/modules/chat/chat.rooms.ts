@@ -11,7 +11,7 @@ import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
 import { PresenceService } from '../presence/presence.service';
 import { ChatRepository } from './chat.repository';
 import { checkRoomName } from './chat.rules';
-import { chatRoomChannel, UserJoined, UserLeft } from './chat.events';
+import { chatRoomChannel, PublicRoomChanged, UserJoined, UserLeft } from './chat.events';
 import { RoomUserView, RoomView, toRoomView } from './chat.views';
 import { TypingService } from './typing.service';
 
@@ -48,7 +48,19 @@ export class ChatRooms {
       }
       return id;
     });
+    if (!input.isPrivate) this.announcePublic(roomId);
     return this.roomFor(userId, roomId);
+  }
+
+  /**
+   * After a public room was created or its membership changed: the public list's viewers see it
+   * (`publicRoomChanged`). Private rooms are never announced (the summary is null for them).
+   */
+  private announcePublic(roomId: string): void {
+    void this.repo
+      .publicRoomSummary(roomId)
+      .then((room) => room && this.announcer.announce(PublicRoomChanged, room, { none: true }))
+      .catch(() => undefined);
   }
 
   /**
@@ -101,7 +113,10 @@ export class ChatRooms {
     if (room.role) return { room, newMember: false };
     if (room.isPrivate) throw forbidden('This room is private; only its members may join it');
     const newMember = await this.repo.join(roomId, userId);
-    if (newMember) void this.announcer.announce(UserJoined, { roomId, userId }, { roomExceptUser: [chatRoomChannel(roomId), userId] });
+    if (newMember) {
+      void this.announcer.announce(UserJoined, { roomId, userId }, { roomExceptUser: [chatRoomChannel(roomId), userId] });
+      this.announcePublic(roomId);
+    }
     return { room: await this.roomFor(userId, roomId), newMember };
   }
 
@@ -123,6 +138,7 @@ export class ChatRooms {
     }
     const added = await this.repo.addMembers(roomId, ids);
     for (const a of added) void this.announcer.announce(UserJoined, { roomId, userId: a }, { roomExceptUser: [chatRoomChannel(roomId), a] });
+    if (added.length) this.announcePublic(roomId);
     return added;
   }
 
@@ -138,6 +154,7 @@ export class ChatRooms {
     this.publisher.removeUserFrom(userId, chatRoomChannel(roomId));
     await this.typing.stop(roomId, userId).catch(() => false);
     await this.announcer.announce(UserLeft, { roomId, userId }, { room: chatRoomChannel(roomId) });
+    this.announcePublic(roomId);
   }
 
   private async assertManager(actor: AuthUser, roomId: string) {

@@ -14,6 +14,13 @@ export class ChatMessageType {
   @Field() createdAt: string;
 }
 
+@ObjectType('PublicChatRoom', { description: 'A public room as everyone sees it in the public list' })
+export class PublicChatRoomType {
+  @Field(() => ID) id: string;
+  @Field() name: string;
+  @Field(() => Int) memberCount: number;
+}
+
 @ObjectType('ChatRoom')
 export class ChatRoomType {
   @Field(() => ID) id: string;
