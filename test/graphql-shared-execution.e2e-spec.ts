@@ -63,7 +63,7 @@ describe('graphql-ws shared subscription execution', () => {
 
   it('shares across viewers only the subscriptions marked shareable; the switch turns it off', () => {
     expect(b.app.get(GqlWsServer).shared).toBeUndefined();
-    expect([...a.app.get(GqlWsServer).shared!.shareableFields].sort()).toEqual(['battleUpdated', 'messageAdded', 'orderBookUpdated', 'priceUpdated', 'tradeExecuted', 'typingChanged', 'viewerCountUpdated']);
+    expect([...a.app.get(GqlWsServer).shared!.shareableFields].sort()).toEqual(['battleUpdated', 'messageAdded', 'offerUpdated', 'orderBookUpdated', 'priceUpdated', 'publicRoomChanged', 'tradeExecuted', 'typingChanged', 'viewerCountUpdated']);
   });
 
   it('one execution per event for the same document and variables; other selections and variables get their own, all correct', async () => {

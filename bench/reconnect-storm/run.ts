@@ -8,6 +8,9 @@
  *
  *   npm run bench:reconnect [-- --clients 5000 --outage-seconds 10 --rate 20]
  *
+ * `--rate 0` sends no chat messages: the app's storm is then handshakes, joins and (empty) catch-ups only,
+ * the like-for-like comparison with bare's handshake rate (bare carries no chat traffic).
+ *
  * App: chat messages are sent all along (before, during and after the outage) through the REST API of a
  * SECOND app instance on another port (same database, Redis and JWT secret: one deployment of two
  * instances), so the outage of the first loses live deliveries that only the catch-up can restore.
@@ -180,7 +183,9 @@ async function appStorm(): Promise<{ storm: Storm; messages: number; missing: nu
       clients.push(new ChatClient({ url: a.url, auth: { token: u.token }, token: u.token, roomId: rooms[(i % USERS) % ROOMS], catchUp: CATCH_UP }));
     }
     // The room creators send through instance B, all along, at RATE messages/s round robin over the rooms.
+    // `--rate 0` sends nothing: the storm is then handshakes and joins only, like bare's.
     const sender = (async () => {
+      if (RATE <= 0) return;
       const every = 1000 / RATE;
       let next = performance.now();
       const inflight = new Set<Promise<void>>();
