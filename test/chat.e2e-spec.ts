@@ -175,6 +175,19 @@ describe('chat', () => {
       expect(ack.data.members.map((m: { userId: string }) => m.userId).sort()).toEqual([owner.id, stranger.id].sort());
     });
 
+    it('a member coming back on several sockets (tabs, reconnects) is told to the room once, across instances', async () => {
+      const owner = await registerUser(a);
+      const member = await registerUser(a);
+      const room = await createRoom(a, owner, { memberIds: [member.id] });
+      const { socket: ownerSocket } = await joined(a, owner, room.id);
+      const heard = collect(ownerSocket, 'user_joined');
+      // Three tabs of the member enter the room, on both instances, at once.
+      await Promise.all([joined(a, member, room.id), joined(b, member, room.id), joined(b, member, room.id)]);
+      await new Promise((r) => setTimeout(r, 500)); // room for any extra frame to arrive
+      heard.stop();
+      expect(heard.items).toEqual([{ roomId: room.id, userId: member.id }]);
+    });
+
     it('leave_room ends membership: user_left to the room, no more messages, reads refused', async () => {
       const owner = await registerUser(a);
       const leaver = await registerUser(a);

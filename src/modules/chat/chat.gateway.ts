@@ -31,8 +31,14 @@ export class ChatGateway {
     // Listen first, then read: a message committed in between arrives live or in the
     // catch-up (or both; clients keep messages by seq), never neither.
     await socket.join(chatRoomChannel(dto.roomId));
-    if (!newMember) this.publisher.toRoomExceptUser(chatRoomChannel(dto.roomId), user.id, 'user_joined', { roomId: dto.roomId, userId: user.id });
-    const [catchUp, members] = await Promise.all([this.chat.catchUp(dto.roomId, dto.lastSeq), this.chat.membersOf(dto.roomId)]);
+    // A new member was announced by the join itself; a member coming back (another tab, a
+    // reconnect) is announced once per window, not once per socket.
+    const [catchUp, members, entered] = await Promise.all([
+      this.chat.catchUp(dto.roomId, dto.lastSeq),
+      this.chat.membersOf(dto.roomId),
+      newMember ? false : this.chat.claimEntry(dto.roomId, user.id),
+    ]);
+    if (entered) this.publisher.toRoomExceptUser(chatRoomChannel(dto.roomId), user.id, 'user_joined', { roomId: dto.roomId, userId: user.id });
     const lastSeq = Math.max(room.lastSeq, catchUp.messages.at(-1)?.seq ?? 0);
     return ok({ room: { ...room, lastSeq }, members, messages: catchUp.messages, hasMore: catchUp.hasMore, lastSeq });
   }

@@ -8,6 +8,7 @@ import { badRequest, forbidden, notFound } from '../../core/http/domain-error';
 import { DEFAULT_LIMIT, Page, decodeKindCursor, invalidCursor, kindCursor, toPage } from '../../core/http/pagination';
 import { Announcer } from '../../core/realtime/announce';
 import { RealtimePublisher } from '../../core/realtime/realtime.publisher';
+import { RedisService } from '../../core/redis/redis.service';
 import { PresenceService } from '../presence/presence.service';
 import { ChatRepository } from './chat.repository';
 import { checkRoomName } from './chat.rules';
@@ -22,6 +23,13 @@ function rethrowCursor(e: unknown): never {
   throw e;
 }
 
+/**
+ * A member coming back into a room (a new tab, a reconnect) is told to the room with `user_joined`
+ * once per this window, whatever the number of sockets: a storm of reconnecting tabs would otherwise
+ * send every member one frame per socket that re-enters (sockets × room size).
+ */
+export const ENTRY_ANNOUNCE_WINDOW_MS = 10_000;
+
 /** Rooms and their members: creation, listing, joining, leaving, membership checks and the member list with presence. */
 @Injectable()
 export class ChatRooms {
@@ -32,6 +40,7 @@ export class ChatRooms {
     private readonly announcer: Announcer,
     private readonly typing: TypingService,
     private readonly presence: PresenceService,
+    private readonly redis: RedisService,
   ) {}
 
   async createRoom(userId: string, input: { name: string; isPrivate?: boolean; memberIds?: string[] }): Promise<RoomView> {
@@ -118,6 +127,18 @@ export class ChatRooms {
       this.announcePublic(roomId);
     }
     return { room: await this.roomFor(userId, roomId), newMember };
+  }
+
+  /**
+   * Whether this entry of an existing member into the room should be told to the room: the first
+   * within ENTRY_ANNOUNCE_WINDOW_MS across all instances (Redis SET NX). If Redis cannot answer,
+   * the entry is told (a duplicate `user_joined` is harmless; a lost one only hides a hint).
+   */
+  async claimEntry(roomId: string, userId: string): Promise<boolean> {
+    const set = await this.redis.client
+      .set(this.redis.key('chat', 'entered', roomId, userId), '1', 'PX', ENTRY_ANNOUNCE_WINDOW_MS, 'NX')
+      .catch(() => 'OK');
+    return set === 'OK';
   }
 
   /** Leaves the room: membership ends, every socket of the user stops listening, subscriptions end. */

@@ -48,6 +48,11 @@ export class ChatService {
     return this.rooms.join(userId, roomId);
   }
 
+  /** Whether a member's entry into the room is the first of the announce window (see ChatRooms.claimEntry). */
+  claimEntry(roomId: string, userId: string): Promise<boolean> {
+    return this.rooms.claimEntry(roomId, userId);
+  }
+
   leave(userId: string, roomId: string): Promise<void> {
     return this.rooms.leave(userId, roomId);
   }
