@@ -265,7 +265,11 @@ export async function runPrimary(
   // One worker: it accepts on the shared port itself. Several without sticky routing: the primary
   // accepts and deals connections round-robin (Node's default on Linux).
   cluster.schedulingPolicy = plan.workers === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
-  cluster.setupPrimary({ execArgv: plan.execArgv });
+  // An inspector asked for on a random port (`--inspect=host:0`, as profiling and the soak benchmark
+  // do) gives every worker a random port too: Node's default is the primary's port + 1, 2…, which
+  // may be taken by then, and the worker would start without its inspector.
+  const randomInspector = plan.execArgv.some((a) => /^--inspect(-brk)?=(.*:)?0$/.test(a));
+  cluster.setupPrimary({ execArgv: plan.execArgv, ...(randomInspector ? { inspectPort: 0 } : {}) });
   log.info(
     `Primary pid ${process.pid}: ${plan.workers} worker(s)${plan.sticky ? ', Socket.IO sessions routed to their worker' : ''}` +
       `, worker flags: ${plan.execArgv.join(' ') || '(none)'}`,

@@ -25,7 +25,7 @@ import { loadavg } from 'node:os';
 import { pool } from '../chat-fanout/clients';
 import { ChatClient } from '../lib/chat-client';
 import { Inspector, inspectorUrls } from '../lib/inspector';
-import { BenchUser, api, appEnvOverrides, hasFlag, machine, numArg, registerMany, sleep, startApp, treeRssKiB, writeResult } from '../lib/harness';
+import { BenchUser, api, appEnvOverrides, hasFlag, machine, numArg, registerMany, sleep, startApp, treePids, treeRssKiB, writeResult } from '../lib/harness';
 
 const QUICK = hasFlag('quick');
 const MINUTES = numArg('minutes', QUICK ? 1 : 3);
@@ -78,6 +78,10 @@ async function main() {
   try {
     const urls = inspectorUrls(stderr);
     if (!urls.length) throw new Error('no inspector found in the app\'s output (is --inspect allowed by its entry?)');
+    // Every process of the app (a cluster primary and its worker) must be watched: a worker whose
+    // inspector could not open would leave only the primary's small heap in the figures.
+    const processes = treePids(app.pid).length;
+    if (urls.length < processes) throw new Error(`${processes} app processes but ${urls.length} inspector(s): ${stderr.match(/Starting inspector.*failed.*/)?.[0] ?? 'a worker has none'}`);
     for (const u of urls) inspectors.push(await Inspector.open(u));
     // The heap watched is that of every process that opened an inspector: if the entry re-executes itself
     // without passing its execArgv on, only the launcher is watched (its heap stays tiny; see the samples).
