@@ -7,7 +7,7 @@ import type { PostItem } from '../ledger/ledger.types';
 import { feeFor, formatAmount } from '../ledger/money';
 import type { MatchResult } from './engine/matching-engine';
 import { formatPrice, fromLots, fromTicks, quoteAmount, toTicks } from './trading.math';
-import { TradeInsert, TradingRepository } from './trading.repository';
+import { TradeInsert, TradesHeader, TradingRepository } from './trading.repository';
 import type { OrderState } from './trading.views';
 import { WouldBlock, WriteCtx } from './write-context';
 
@@ -166,19 +166,15 @@ export class TradingSettlement {
     }
     if (res.fills.length || res.rested) ctx.bookChanged = true;
     ctx.orders.set(taker.id, taker);
-    await this.persist(ctx, taker.isNew ? taker : null);
-    await this.repo.insertTrades(tx, { pairId: pair.id, takerSide: taker.side, takerOrderId: taker.id, bookSeq: ctx.newSeq, at: now }, trades);
+    // The new order, the makers' new states and the trades: one statement.
+    await this.persist(ctx, taker.isNew ? taker : null, { header: { pairId: pair.id, takerSide: taker.side, takerOrderId: taker.id, bookSeq: ctx.newSeq, at: now }, rows: trades });
   }
 
-  /** Writes the new order (if any) and every changed order of the write. */
-  async persist(ctx: WriteCtx, inserted: OrderState | null = null) {
-    const seq = ctx.rowSeq;
-    if (inserted) await this.repo.insertOrder(ctx.tx, inserted, seq);
+  /** Writes the new order (if any), every changed order of the write and the trades (if any), in one statement. */
+  async persist(ctx: WriteCtx, inserted: OrderState | null = null, trades?: { header: TradesHeader; rows: TradeInsert[] }) {
     const changed = [...ctx.orders.values()].filter((o) => o !== inserted);
     const now = new Date();
-    if (changed.length) {
-      await this.repo.updateOrders(ctx.tx, changed, seq, now);
-      for (const o of changed) o.updatedAt = now;
-    }
+    await this.repo.writeOrders(ctx.tx, { inserted, changed, seq: ctx.rowSeq, now, trades });
+    for (const o of changed) o.updatedAt = now;
   }
 }

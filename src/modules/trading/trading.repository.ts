@@ -141,69 +141,76 @@ export class TradingRepository {
     return new Map(rows.map((r) => [r.id, OrderState.fromRow(r)]));
   }
 
-  /** Inserts the new order of a write, at book sequence `seq`. */
-  insertOrder(tx: Tx, o: OrderState, seq: number) {
-    return tx.query(
-      `INSERT INTO trading_orders (id, user_id, pair_id, side, type, time_in_force, price, quantity, filled_quantity, notional, quote_quantity, fee,
+  /**
+   * Everything a write stores about orders and fills — the new order, the changed orders, the
+   * trades — in ONE statement (one round trip): each part is a data-modifying CTE of the same
+   * statement. The parts touch different rows (the new order is never among the changed ones), and
+   * the trades' foreign keys to the new order are checked at the end of the statement, when its row
+   * exists.
+   */
+  async writeOrders(tx: Tx, w: { inserted: OrderState | null; changed: OrderState[]; seq: number; now: Date; trades?: { header: TradesHeader; rows: TradeInsert[] } }) {
+    const q = new Params();
+    const parts: string[] = [];
+    if (w.inserted) parts.push(insertOrderSql(q, w.inserted, w.seq));
+    if (w.changed.length) parts.push(updateOrdersSql(q, w.changed, w.seq, w.now));
+    if (w.trades?.rows.length) parts.push(insertTradesSql(q, w.trades.header, w.trades.rows));
+    if (!parts.length) return;
+    const last = parts.pop()!;
+    const sql = parts.length ? `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(', ')} ${last}` : last;
+    await tx.query(sql, q.params);
+  }
+}
+
+/** Header of one taker's fills (the same for every trade row). */
+export interface TradesHeader {
+  pairId: string;
+  takerSide: OrderSide;
+  takerOrderId: string;
+  bookSeq: number;
+  at: Date;
+}
+
+/** Positional parameters of a statement built from parts. */
+class Params {
+  readonly params: unknown[] = [];
+  p(v: unknown): string {
+    this.params.push(v);
+    return `$${this.params.length}`;
+  }
+}
+
+function insertOrderSql(q: Params, o: OrderState, seq: number): string {
+  const at = q.p(o.createdAt);
+  const v = [
+    o.id, o.userId, o.pairId, o.side, o.type, o.tif, o.price?.toString() ?? null, o.quantity.toString(), o.filled.toString(),
+    o.notional.toString(), o.quoteQuantity.toString(), o.fee.toString(), o.status, o.cancelReason, o.holdId, o.holdRev,
+    o.priority, seq, o.clientOrderId, o.expiresAt,
+  ].map((x) => q.p(x));
+  return `INSERT INTO trading_orders (id, user_id, pair_id, side, type, time_in_force, price, quantity, filled_quantity, notional, quote_quantity, fee,
                                    status, cancel_reason, hold_id, hold_rev, priority, book_seq, client_order_id, expires_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)`,
-      [
-        o.id, o.userId, o.pairId, o.side, o.type, o.tif, o.price?.toString() ?? null, o.quantity.toString(), o.filled.toString(),
-        o.notional.toString(), o.quoteQuantity.toString(), o.fee.toString(), o.status, o.cancelReason, o.holdId, o.holdRev,
-        o.priority, seq, o.clientOrderId, o.expiresAt, o.createdAt,
-      ],
-    );
-  }
+       VALUES (${v.join(', ')}, ${at}, ${at})`;
+}
 
-  /** Writes back every changed order of a write in one statement, at book sequence `seq`. */
-  async updateOrders(tx: Tx, changed: OrderState[], seq: number, now: Date) {
-    if (!changed.length) return;
-    const col = <T>(f: (o: OrderState) => T) => changed.map(f);
-    await tx.query(
-      `UPDATE trading_orders o SET price = v.price, quantity = v.quantity, filled_quantity = v.filled, notional = v.notional,
+function updateOrdersSql(q: Params, changed: OrderState[], seq: number, now: Date): string {
+  const col = <T>(f: (o: OrderState) => T) => q.p(changed.map(f));
+  return `UPDATE trading_orders o SET price = v.price, quantity = v.quantity, filled_quantity = v.filled, notional = v.notional,
               quote_quantity = v.quote, fee = v.fee, status = v.status, cancel_reason = v.reason, hold_id = v.hold, hold_rev = v.rev,
-              priority = v.priority, book_seq = $1, updated_at = $14
-       FROM unnest($2::uuid[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::text[], $10::text[],
-                   $11::uuid[], $12::int[], $13::bigint[]) AS v(id, price, quantity, filled, notional, quote, fee, status, reason, hold, rev, priority)
-       WHERE o.id = v.id`,
-      [
-        seq,
-        col((o) => o.id),
-        col((o) => o.price?.toString() ?? null),
-        col((o) => o.quantity.toString()),
-        col((o) => o.filled.toString()),
-        col((o) => o.notional.toString()),
-        col((o) => o.quoteQuantity.toString()),
-        col((o) => o.fee.toString()),
-        col((o) => o.status),
-        col((o) => o.cancelReason),
-        col((o) => o.holdId),
-        col((o) => o.holdRev),
-        col((o) => (o.resting ? o.priority : null)),
-        now,
-      ],
-    );
-  }
+              priority = v.priority, book_seq = ${q.p(seq)}, updated_at = ${q.p(now)}
+       FROM unnest(${col((o) => o.id)}::uuid[], ${col((o) => o.price?.toString() ?? null)}::numeric[], ${col((o) => o.quantity.toString())}::numeric[],
+                   ${col((o) => o.filled.toString())}::numeric[], ${col((o) => o.notional.toString())}::numeric[], ${col((o) => o.quoteQuantity.toString())}::numeric[],
+                   ${col((o) => o.fee.toString())}::numeric[], ${col((o) => o.status)}::text[], ${col((o) => o.cancelReason)}::text[],
+                   ${col((o) => o.holdId)}::uuid[], ${col((o) => o.holdRev)}::int[], ${col((o) => (o.resting ? o.priority : null))}::bigint[])
+         AS v(id, price, quantity, filled, notional, quote, fee, status, reason, hold, rev, priority)
+       WHERE o.id = v.id`;
+}
 
-  /** The fills of one taker order, in match order. */
-  async insertTrades(
-    tx: Tx,
-    t: { pairId: string; takerSide: OrderSide; takerOrderId: string; bookSeq: number; at: Date },
-    trades: TradeInsert[],
-  ) {
-    if (!trades.length) return;
-    const col = (f: (r: TradeInsert) => string) => trades.map(f);
-    await tx.query(
-      `INSERT INTO trading_trades (id, pair_id, quantity, price, quote_amount, taker_side, taker_order_id, maker_order_id, buyer_id, seller_id, buyer_fee, seller_fee, book_seq, executed_at)
-       SELECT t.id, $1, t.qty, t.price, t.quote, $2, $3, t.maker, t.buyer, t.seller, t.bfee, t.sfee, $4, $5
-       FROM unnest($6::uuid[], $7::numeric[], $8::numeric[], $9::numeric[], $10::uuid[], $11::uuid[], $12::uuid[], $13::numeric[], $14::numeric[])
+function insertTradesSql(q: Params, t: TradesHeader, trades: TradeInsert[]): string {
+  const col = (f: (r: TradeInsert) => string) => q.p(trades.map(f));
+  return `INSERT INTO trading_trades (id, pair_id, quantity, price, quote_amount, taker_side, taker_order_id, maker_order_id, buyer_id, seller_id, buyer_fee, seller_fee, book_seq, executed_at)
+       SELECT t.id, ${q.p(t.pairId)}, t.qty, t.price, t.quote, ${q.p(t.takerSide)}, ${q.p(t.takerOrderId)}, t.maker, t.buyer, t.seller, t.bfee, t.sfee, ${q.p(t.bookSeq)}, ${q.p(t.at)}
+       FROM unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.quantity.toString())}::numeric[], ${col((r) => r.price.toString())}::numeric[], ${col((r) => r.quote.toString())}::numeric[],
+                   ${col((r) => r.makerOrderId)}::uuid[], ${col((r) => r.buyerId)}::uuid[], ${col((r) => r.sellerId)}::uuid[], ${col((r) => r.buyerFee.toString())}::numeric[],
+                   ${col((r) => r.sellerFee.toString())}::numeric[])
          WITH ORDINALITY AS t(id, qty, price, quote, maker, buyer, seller, bfee, sfee, n)
-       ORDER BY t.n`,
-      [
-        t.pairId, t.takerSide, t.takerOrderId, t.bookSeq, t.at,
-        col((r) => r.id), col((r) => r.quantity.toString()), col((r) => r.price.toString()), col((r) => r.quote.toString()),
-        col((r) => r.makerOrderId), col((r) => r.buyerId), col((r) => r.sellerId), col((r) => r.buyerFee.toString()), col((r) => r.sellerFee.toString()),
-      ],
-    );
-  }
+       ORDER BY t.n`;
 }
