@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { ConfigError, developmentJwtSecret, Env, Reader } from './env-reader';
-import { clusterConfig, mediaConfig, paymentsConfig } from './sections';
+import { clusterConfig, mediaConfig, messagingConfig, MessagingConfig, paymentsConfig } from './sections';
+
+export type { MessagingConfig } from './sections';
 
 /**
  * The whole runtime configuration, validated once at boot from the environment.
@@ -385,51 +387,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
-}
-
-// ---------------------------------------------------------------------------- chat, presence, notifications
-export interface MessagingConfig {
-  chat: {
-    /** Messages one user may send per window, over every transport and instance. */
-    sendLimit: number;
-    sendWindowSeconds: number;
-    /** How often every instance sweeps expired typing entries. */
-    typingSweepMs: number;
-  };
-  presence: {
-    heartbeatMs: number;
-    ttlMs: number;
-    /** Changes of one user within this window are announced once, as their net effect. */
-    coalesceMs: number;
-    /** Chosen-status changes (`update_presence`) a user may make per minute. */
-    statusChangesPerMinute: number;
-    /** Presence is pushed only through rooms up to this size; larger rooms read it on demand. */
-    roomFanoutMaxMembers: number;
-    /** At most this many recipients per announcement. */
-    maxAudience: number;
-  };
-  notifications: { batchSize: number };
-}
-
-function messagingConfig(r: Reader): MessagingConfig {
-  const m: MessagingConfig = {
-    chat: {
-      sendLimit: r.int('THROTTLE_CHAT_MESSAGES', 30, 1, 10_000_000),
-      sendWindowSeconds: r.int('THROTTLE_CHAT_WINDOW_SECONDS', 10, 1, 3600),
-      typingSweepMs: r.int('CHAT_TYPING_SWEEP_MS', 500, 50, 5000),
-    },
-    presence: {
-      heartbeatMs: r.int('PRESENCE_HEARTBEAT_MS', 3000, 100, 60_000),
-      ttlMs: r.int('PRESENCE_TTL_MS', 10_000, 300, 600_000),
-      coalesceMs: r.int('PRESENCE_COALESCE_MS', 250, 0, 10_000),
-      statusChangesPerMinute: r.int('PRESENCE_STATUS_CHANGES_PER_MINUTE', 30, 1, 10_000),
-      roomFanoutMaxMembers: r.int('PRESENCE_ROOM_FANOUT_MAX_MEMBERS', 1000, 2, 1_000_000),
-      maxAudience: r.int('PRESENCE_MAX_AUDIENCE', 5000, 1, 1_000_000),
-    },
-    notifications: { batchSize: r.int('NOTIFICATIONS_BATCH_SIZE', 500, 1, 10_000) },
-  };
-  if (m.presence.ttlMs < m.presence.heartbeatMs * 2) r.problems.push('PRESENCE_TTL_MS must be at least twice PRESENCE_HEARTBEAT_MS');
-  return m;
 }
 
 /** Injection token for the validated configuration. */
