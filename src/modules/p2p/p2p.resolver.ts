@@ -23,6 +23,8 @@ import {
 import { EscrowService } from './escrow.service';
 import { OffersService } from './offers.service';
 import { escrowTopic, OFFERS_TOPIC } from './p2p.events';
+import { ASSET_SYMBOLS, isAssetSymbol } from '../ledger/assets';
+import { badRequest } from '../../core/http/domain-error';
 import type { EscrowView, OfferView } from './p2p.views';
 import { SharedSubscription } from '../../core/graphql/shared-execution';
 
@@ -129,7 +131,8 @@ export class P2PResolver {
     filter: (p: { offerUpdated: OfferView }, v: { asset?: string | null }) => !v.asset || p.offerUpdated.asset === v.asset,
     resolve: (p: { offerUpdated: OfferView }) => p.offerUpdated,
   })
-  offerUpdated(@Args('asset', { type: () => String, nullable: true }) _asset?: string) {
+  offerUpdated(@Args('asset', { type: () => String, nullable: true }) asset?: string | null) {
+    if (asset != null && !isAssetSymbol(asset)) throw badRequest(`asset must be one of ${ASSET_SYMBOLS.join(', ')}`);
     return this.pubsub.iterator(OFFERS_TOPIC);
   }
 
