@@ -57,8 +57,9 @@ export class ChatRooms {
       }
       return id;
     });
-    if (!input.isPrivate) this.announcePublic(roomId);
-    return this.roomFor(userId, roomId);
+    const room = await this.roomFor(userId, roomId);
+    if (!room.isPrivate) this.announcePublicRoom(room);
+    return room;
   }
 
   /**
@@ -68,8 +69,13 @@ export class ChatRooms {
   private announcePublic(roomId: string): void {
     void this.repo
       .publicRoomSummary(roomId)
-      .then((room) => room && this.announcer.announce(PublicRoomChanged, room, { none: true }))
+      .then((room) => room && this.announcePublicRoom(room))
       .catch(() => undefined);
+  }
+
+  /** The same, from a public room already read (no second query). */
+  private announcePublicRoom(room: { id: string; name: string; memberCount: number }): void {
+    void this.announcer.announce(PublicRoomChanged, { id: room.id, name: room.name, memberCount: room.memberCount }, { none: true });
   }
 
   /**
@@ -122,11 +128,12 @@ export class ChatRooms {
     if (room.role) return { room, newMember: false };
     if (room.isPrivate) throw forbidden('This room is private; only its members may join it');
     const newMember = await this.repo.join(roomId, userId);
+    const joined = await this.roomFor(userId, roomId);
     if (newMember) {
       void this.announcer.announce(UserJoined, { roomId, userId }, { roomExceptUser: [chatRoomChannel(roomId), userId] });
-      this.announcePublic(roomId);
+      this.announcePublicRoom(joined); // public: a private room refused the join above
     }
-    return { room: await this.roomFor(userId, roomId), newMember };
+    return { room: joined, newMember };
   }
 
   /**
