@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { NavLink, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { errorText } from '../lib/api';
@@ -6,6 +6,7 @@ import { onReconnect } from '../lib/connection';
 import { useUser } from '../lib/session';
 import { Button, Empty, ErrorState, Field, Loading, Page, toast } from '../lib/ui';
 import { Room } from './chat/Room';
+import { useTrailing } from './live';
 
 type RoomRow = { id: string; name: string; isPrivate: boolean; unreadCount: number | null; lastSeq: number; lastReadSeq: number | null; memberCount: number };
 
@@ -54,15 +55,7 @@ function PublicRooms({ mine, onJoined }: { mine: Set<string>; onJoined: (id: str
   const [{ data, fetching, error }, refetch] = useQuery<{ publicChatRooms: { items: { id: string; name: string; memberCount: number }[] } }>({ query: PUBLIC });
   // Live: a public room created, or its member count changed, reloads the list (at most once a second),
   // and after the live channel reconnects (events missed meanwhile).
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const reloadSoon = useCallback(() => {
-    if (timer.current) return;
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      refetch({ requestPolicy: 'network-only' });
-    }, 1000);
-  }, [refetch]);
-  useEffect(() => () => clearTimeout(timer.current ?? undefined), []);
+  const reloadSoon = useTrailing(() => refetch({ requestPolicy: 'network-only' }), 1000);
   useSubscription({ query: PUBLIC_CHANGED }, () => {
     reloadSoon();
     return null;

@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { useSubscription } from 'urql';
 
 /**
@@ -14,6 +14,24 @@ export function useLive<T>(query: string, variables: Record<string, unknown> | u
     return data;
   });
   return res;
+}
+
+/**
+ * `fn` at most once per `ms`, at the end of the window: a burst of live events costs one reload.
+ * The latest `fn` runs (it may read the latest state).
+ */
+export function useTrailing(fn: () => void, ms: number): () => void {
+  const ref = useRef(fn);
+  ref.current = fn;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => clearTimeout(timer.current ?? undefined), []);
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      ref.current();
+    }, ms);
+  }, [ms]);
 }
 
 /** Role check on the session user. */

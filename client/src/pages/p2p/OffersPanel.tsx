@@ -1,11 +1,11 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useSession } from '../../lib/session';
 import { Amount, Button, Empty, ErrorState, Field, Loading, SelectField } from '../../lib/ui';
 import { checkAcceptAmount, fiatPreview, offerQuery, takerVerb, type Escrow, type Offer, type OfferFilters } from './escrow';
 import { ASSETS } from './OfferForm';
-import { useLive } from '../live';
+import { useLive, useTrailing } from '../live';
 
 const OFFER_UPDATED = `subscription OfferUpdated { offerUpdated { id status } }`;
 
@@ -43,17 +43,10 @@ export function OffersPanel({ refreshKey }: { refreshKey: number }) {
 
   // Live market: an offer that left (paused, closed) goes at once; any change also reloads what is
   // shown (as many offers as are listed, at most once a second) so the server's order and filters hold.
-  const shown = useRef(0);
-  shown.current = page?.items.length ?? 0;
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(() => () => clearTimeout(timer.current ?? undefined), []);
+  const reloadSoon = useTrailing(() => void load(undefined, Math.min(100, Math.max(20, page?.items.length ?? 0))), 1000);
   useLive<{ offerUpdated: { id: string; status: string } }>(OFFER_UPDATED, undefined, ({ offerUpdated: o }) => {
     if (o.status !== 'active') setPage((p) => p && { ...p, items: p.items.filter((x) => x.id !== o.id) });
-    if (timer.current) return;
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      void load(undefined, Math.min(100, Math.max(20, shown.current)));
-    }, 1000);
+    reloadSoon();
   });
 
   const set = (k: keyof OfferFilters) => (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value });
