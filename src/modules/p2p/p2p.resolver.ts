@@ -131,7 +131,7 @@ export class P2PResolver {
     filter: (p: { offerUpdated: OfferView }, v: { asset?: string | null }) => !v.asset || p.offerUpdated.asset === v.asset,
     resolve: (p: { offerUpdated: OfferView }) => p.offerUpdated,
   })
-  offerUpdated(@Args('asset', { type: () => String, nullable: true }) asset?: string | null) {
+  async offerUpdated(@Args('asset', { type: () => String, nullable: true }) asset?: string | null) {
     if (asset != null && !isAssetSymbol(asset)) throw badRequest(`asset must be one of ${ASSET_SYMBOLS.join(', ')}`);
     return this.pubsub.iterator(OFFERS_TOPIC);
   }
