@@ -59,9 +59,12 @@ describe('two instances behind a load balancer', () => {
 
   it('a job enqueued on one instance is processed once by the shared workers', async () => {
     const jobs = a.app.get(JobsService);
-    const job = await jobs.add('maintenance', 'purge-refresh-tokens', {});
     const { QueueEvents } = await import('bullmq');
     const events = new QueueEvents('maintenance', { connection: { url: a.config.redis.url! } as any, prefix: jobs.prefix });
+    // Listening before the job exists: a job finished before the listener reads the event stream
+    // would otherwise never report its completion (the wait then times out).
+    await events.waitUntilReady();
+    const job = await jobs.add('maintenance', 'purge-refresh-tokens', {});
     try {
       const result = await job.waitUntilFinished(events, 10_000);
       expect(result).toEqual({ purged: expect.any(Number) });
