@@ -55,12 +55,16 @@ export function BattleView({ battleId }: { battleId: string }) {
       .then((b) => b && apply({ battleId, viewerCount: b.viewerCount, votes: b.participants?.map((p) => ({ userId: p.userId, votes: p.votes })) }))
       .catch(() => undefined);
   }, [battleId, apply]);
+  // Joined once the battle is loaded: the join's answer (which counts this viewer) then lands on
+  // it, rather than being dropped before the load and overwritten by an older read.
+  const loaded = battle !== null;
   useEffect(() => {
+    if (!loaded) return;
     join();
     return () => {
       getSocket().emit('leave_battle', { battleId });
     };
-  }, [join, battleId]);
+  }, [join, battleId, loaded]);
   useSocketEvent('connect', join);
 
   async function vote(participantId: string) {
